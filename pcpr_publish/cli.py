@@ -1,0 +1,223 @@
+"""The ``pcpr`` command line: thin click wiring over the library (mkdocs style).
+
+Each command parses options, loads configuration, calls one library function and maps expected
+failures to documented exit codes with a one-line ``pcpr: error: …`` message (no traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import PcprError
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  published (objects may have been excluded: see the report)
+  1  errors under --strict: nothing was written
+  2  unusable input or usage: nothing was written
+  3  the target failed part-way (feeds and deletions untouched)
+  4  a guard refused (stale export, shrink, lock held)
+"""
+
+
+def _fail(exc: PcprError) -> None:
+    click.echo(f"pcpr: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one-line messages and exit codes (tracebacks only with PCPR_DEBUG)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PcprError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("pcpr: interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if os.environ.get("PCPR_DEBUG"):
+                raise
+            click.echo(f"pcpr: internal error: {type(exc).__name__}: {exc} "
+                       "(set PCPR_DEBUG=1 for a traceback)", err=True)
+            sys.exit(70)
+
+    return wrapper
+
+
+def _config(ctx: click.Context, **overrides: dict[str, Any]) -> Any:
+    from .config import load_config
+
+    return load_config(ctx.obj.get("config_path"), overrides=overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="pcpr")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: ./pcpr.toml if present; env PCPR_CONFIG).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Publish UK Public Charge Point Regulations 2023 open data.
+
+    Reads a back-office export (format pcpr-export/1), keeps only public sites and EVSEs that
+    have a public tariff, validates everything against OCPI 2.2.1, and writes the Location Data
+    Link (locations.json) and Tariff Data Link (tariffs.json) to a folder or S3.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+@cli.command(epilog="""\b
+Examples:
+  pcpr build export.json --out site
+  pcpr build export.json --out site --strict --report checks/report.json
+""" + EXIT_CODES_HELP)
+@click.argument("export", type=click.Path(dir_okay=True))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Output folder (created; must be empty or made by pcpr).")
+@click.option("--strict", is_flag=True, default=None, help="Refuse to write anything if any error is found.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="Where to write the JSON report (default: <out>.report.json, beside the output).")
+@click.pass_context
+@handle_errors
+def build(ctx: click.Context, export: str, out: str, strict: bool | None, report_path: str | None) -> None:
+    """Build the published files of EXPORT into a local folder."""
+    from .commands.publish import run
+
+    config = _config(ctx, build={"strict": strict, "report": report_path})
+    result = run(export, out, config, strict=bool(strict), guards=False)
+    _print_outcome(result, out)
+
+
+@cli.command(epilog="""\b
+Examples:
+  pcpr validate export.json
+  pcpr validate export.json --json report.json
+  pcpr validate export.json --strict   # exit 1 when any error is found
+""" + EXIT_CODES_HELP)
+@click.argument("export", type=click.Path(dir_okay=True))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
+@click.option("--strict", is_flag=True, default=None, help="Exit 1 when any error is found.")
+@click.pass_context
+@handle_errors
+def validate(ctx: click.Context, export: str, json_path: str | None, strict: bool | None) -> None:
+    """Check EXPORT and print a summary of every problem; writes nothing else."""
+    from .commands.validate import validate_export
+
+    config = _config(ctx, build={"strict": strict})
+    code = validate_export(export, config, json_path=json_path, echo=click.echo)
+    sys.exit(code)
+
+
+@cli.command(epilog="""\b
+Examples:
+  pcpr publish export.json --to /var/www/opendata
+  pcpr publish export.json --to s3://my-bucket/opendata --dry-run
+  pcpr publish export.json --to s3://my-bucket/opendata --max-export-age 0 --allow-shrink
+""" + EXIT_CODES_HELP)
+@click.argument("export", type=click.Path(dir_okay=True))
+@click.option("--to", "target", required=True, help="A folder, or s3://bucket/prefix.")
+@click.option("--dry-run", is_flag=True, help="Print the plan (each key, action and reason); write nothing.")
+@click.option("--strict", is_flag=True, default=None, help="Refuse to publish if any error is found.")
+@click.option("--allow-shrink", is_flag=True, help="Allow removing more than publish.max_shrink of the locations.")
+@click.option("--max-export-age", type=click.IntRange(min=0), default=None,
+              help="Refuse exports older than this many seconds (default 900; 0 turns the check off).")
+@click.option("--max-age", type=click.IntRange(min=0), default=None,
+              help="Cache-Control max-age in seconds for data and pages (default 15).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="Where to write the JSON report (default: beside a folder target, ./pcpr-report.json for S3).")
+@click.option("--profile", default=None, help="AWS profile (S3 targets).")
+@click.option("--region", default=None, help="AWS region (S3 targets).")
+@click.option("--endpoint-url", default=None,
+              help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).")
+@click.pass_context
+@handle_errors
+def publish(ctx: click.Context, export: str, target: str, dry_run: bool, strict: bool | None,
+            allow_shrink: bool, max_export_age: int | None, max_age: int | None,
+            report_path: str | None, profile: str | None, region: str | None,
+            endpoint_url: str | None) -> None:
+    """Publish EXPORT to a folder or S3, uploading only what changed."""
+    from .commands.publish import run
+
+    config = _config(
+        ctx,
+        build={"strict": strict, "report": report_path},
+        publish={"max_export_age": max_export_age, "max_age": max_age},
+        s3={"profile": profile, "region": region, "endpoint_url": endpoint_url},
+    )
+    result = run(export, target, config, strict=bool(strict), dry_run=dry_run,
+                 allow_shrink=allow_shrink)
+    if dry_run:
+        from .commands.plan_text import plan_lines
+
+        for line in plan_lines(result.plan):
+            click.echo(line)
+        return
+    _print_outcome(result, target)
+
+
+@cli.command(epilog="""\b
+Examples:
+  pcpr sample --out sample-export.json
+  pcpr sample --sites 50000 --seed 7 --out national.json
+""")
+@click.option("--sites", type=click.IntRange(min=0), default=50, show_default=True, help="Number of sites.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same bytes).")
+@click.option("--exported-at", default=None, help="exported_at to write (default: a fixed date-time).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, help="Output file (default: stdout).")
+@handle_errors
+def sample(sites: int, seed: int, exported_at: str | None, out: str | None) -> None:
+    """Write a realistic, deterministic synthetic back-office export."""
+    from .sample import write_sample
+
+    try:
+        write_sample(out, sites, seed, exported_at)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command("schemas", epilog="""\b
+Examples:
+  pcpr schemas --out schemas
+""")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="schemas", show_default=True)
+@handle_errors
+def schemas_cmd(out: str) -> None:
+    """Write the JSON Schemas of the export and of the OCPI Location and Tariff output."""
+    from .schemas import write_schemas
+
+    for path in write_schemas(out):
+        click.echo(path)
+
+
+def _print_outcome(result: Any, target: str) -> None:
+    ds = result.dataset
+    counts = ds.report.severity_counts()
+    line = (f"published {ds.counts['locations_published']} locations, "
+            f"{ds.counts['evses_published']} EVSEs, {ds.counts['tariffs_published']} tariffs "
+            f"to {target}")
+    if result.deployed:
+        line += f" ({result.deployed.summary()})"
+    click.echo(line)
+    click.echo(f"report: {result.report_path} ({counts['ERROR']} errors, {counts['WARNING']} "
+               f"warnings, {counts['INFO']} info)")
+
+
+def main() -> None:
+    cli(prog_name="pcpr")
+
+
+if __name__ == "__main__":
+    main()

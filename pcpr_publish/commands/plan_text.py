@@ -1,0 +1,15 @@
+"""Human-readable plan lines for ``--dry-run``: each key, its action and why, then totals."""
+
+from __future__ import annotations
+
+from ..plan import Plan
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    lines = [f"upload  {s.key}  ({s.reason}, {s.size} bytes)" for s in plan.uploads]
+    lines += [f"delete  {s.key}  ({s.reason})" for s in plan.deletes]
+    lines.append(
+        f"plan: {len(plan.uploads)} to upload ({plan.upload_bytes} bytes), "
+        f"{len(plan.unchanged)} unchanged, {len(plan.deletes)} to delete; dry run, nothing written"
+    )
+    return lines

@@ -1,0 +1,32 @@
+"""``pcpr validate``: run the pipeline up to validation and report; publish nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..config import Config
+from ..dataset import build_dataset
+from ..inputs import load_input
+from ..report import report_document, summary_table, write_report
+
+
+def validate_export(
+    export_path: str | list[str],
+    config: Config,
+    *,
+    json_path: str | None,
+    echo: Callable[[str], None],
+    input_format: str = "auto",
+    input_options: dict[str, object] | None = None,
+) -> int:
+    """Print the summary table; return the exit code (1 when --strict and errors were found)."""
+    paths = [export_path] if isinstance(export_path, str) else list(export_path)
+    loaded = load_input(paths, input_format, **(input_options or {}))
+    dataset = build_dataset(loaded.export, source=loaded.path, operator_defaults=config.operator_defaults())
+    dataset.report.notices[:0] = loaded.notices
+    echo(summary_table(dataset.report, dataset.counts))
+    if json_path:
+        write_report(json_path, report_document(dataset.report, loaded=loaded, dataset=dataset,
+                                                published=False))
+        echo(f"report: {json_path}")
+    return 1 if config.build.strict and dataset.report.has_errors else 0

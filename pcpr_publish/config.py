@@ -1,0 +1,130 @@
+"""Configuration: ``pcpr.toml``, overridden by ``PCPR_*`` environment variables, overridden by
+command-line options (highest wins).
+
+Every setting lives in a section; the environment variable for ``[section] key`` is
+``PCPR_SECTION_KEY`` (e.g. ``PCPR_OPERATOR_NAME``, ``PCPR_PUBLISH_MAX_AGE``). Unknown keys are
+an error, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+DEFAULT_PATH = "pcpr.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OperatorConfig(Section):
+    """Operator details used where the export lacks them."""
+
+    name: str | None = None
+    country_code: str | None = None
+    party_id: str | None = None
+    website: str | None = None
+    logo_url: str | None = None
+    phone: str | None = None
+
+
+class BuildConfig(Section):
+    strict: bool = False
+    report: str | None = Field(default=None, description="where the JSON report is written")
+
+
+class PublishConfig(Section):
+    max_age: int = Field(default=15, ge=0, description="Cache-Control max-age (s) for data and pages")
+    max_shrink: float = Field(default=0.10, ge=0, le=1, description="largest share of published "
+                              "locations one publish may remove")
+    max_export_age: int = Field(default=900, ge=0, description="refuse exports older than this (s); 0 = off")
+    workers: int = Field(default=8, ge=1, le=64)
+    lock_stale_after: int = Field(default=600, ge=1, description="a lock older than this (s) is taken over")
+
+
+class S3Config(Section):
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    path_style: bool | None = None
+
+
+class SiteConfig(Section):
+    """Branding and public URLs of the HTML pages."""
+
+    base_url: str | None = None
+    title: str | None = None
+    accent_colour: str = "#0b5fff"
+    logo_url: str | None = None
+
+
+class Config(Section):
+    operator: OperatorConfig = Field(default_factory=OperatorConfig)
+    build: BuildConfig = Field(default_factory=BuildConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+    s3: S3Config = Field(default_factory=S3Config)
+    site: SiteConfig = Field(default_factory=SiteConfig)
+
+    def operator_defaults(self) -> dict[str, Any]:
+        return self.operator.model_dump(exclude_none=True)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for section, info in Config.model_fields.items():
+        model = info.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for key in model.model_fields:
+            var = f"PCPR_{section}_{key}".upper()
+            if var in env:
+                out.setdefault(section, {})[key] = env[var]
+    return out
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for section, values in extra.items():
+        clean = {k: v for k, v in values.items() if v is not None}
+        if clean:
+            out.setdefault(section, {})
+            if not isinstance(out[section], dict):
+                raise ConfigError(f"[{section}] must be a table")
+            out[section].update(clean)
+    return out
+
+
+def load_config(
+    path: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
+    """Read configuration. An explicit ``path`` must exist; the default ``./pcpr.toml`` may not."""
+    env = os.environ if env is None else env
+    explicit = path is not None or "PCPR_CONFIG" in env
+    name = path or env.get("PCPR_CONFIG") or DEFAULT_PATH
+    data: dict[str, Any] = {}
+    p = Path(name)
+    if p.is_file():
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{name}: not valid TOML: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"{name}: configuration file not found")
+    data = _merge(data, _env_overrides(env))
+    data = _merge(data, overrides or {})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{name}: {where}: {err['msg']}") from None

@@ -1,0 +1,330 @@
+"""The pipeline from a read export to the validated objects to publish (selection rules 1-8).
+
+read (export.reader) → select (select) → map (mapping) → validate (validate, checks) →
+timestamps → :class:`Dataset`. Rendering and publishing take a Dataset and never look back at
+the export, so nothing but whitelisted OCPI fields of selected objects can reach the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checks import (
+    coordinates_ok,
+    evse_warnings,
+    location_warnings,
+    tariff_currency_ok,
+    tariff_price_checks,
+)
+from .errors import InputError
+from .export import models as ex
+from .mapping import connector_fields, evse_fields, location_fields, shape, tariff_fields, time_zone
+from .notices import (
+    EVSE_NO_CONNECTORS,
+    EVSE_WITHOUT_PUBLIC_TARIFF,
+    INVALID_OBJECT,
+    INVALID_TIMESTAMP,
+    NO_VISIBLE_CONNECTOR,
+    SITE_WITHOUT_EVSE,
+    TARIFF_EXPIRED,
+    TARIFF_INVALID,
+    TARIFF_NOT_FOUND,
+    UNKNOWN_STATUS,
+    Action,
+    Notice,
+    Report,
+)
+from .ocpi import models as ocpi
+from .select import (
+    is_candidate_site,
+    is_hidden_connector,
+    is_public_evse,
+    public_tariff_id,
+    read_flag,
+)
+from .status import apply_state_flags, combine_connector_statuses, map_status
+from .timestamps import Previous, SourceTimes, stamp_location, stamp_tariff
+from .timeutil import normalise_datetime
+from .validate import Subject, construct
+
+
+@dataclass
+class Dataset:
+    """What one run publishes, plus the report that explains every exclusion."""
+
+    exported_at: str
+    operator: ex.Operator
+    locations: list[ocpi.Location]
+    tariffs: list[ocpi.Tariff]
+    report: Report
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _TariffState:
+    index: int
+    model: ocpi.Tariff | None
+    given_ts: str | None
+    problems: list[Notice]  # deferred: severity depends on whether a public EVSE uses it
+    expired: bool = False
+    used_publicly: bool = False
+
+
+def merge_operator(export_operator: ex.Operator, defaults: dict[str, Any], source: str) -> ex.Operator:
+    """Operator details: the export's, with gaps filled from configuration. country_code and
+    party_id are required for every OCPI Location and Tariff."""
+    merged = {k: v for k, v in defaults.items() if v not in (None, "")}
+    merged.update({k: v for k, v in export_operator.model_dump().items() if v not in (None, "")})
+    op = ex.Operator.model_validate(merged)
+    cc, pid = op.country_code, op.party_id
+    if not (isinstance(cc, str) and len(cc) == 2 and cc.isascii() and cc.isalpha()):
+        raise InputError(source, "$.operator.country_code",
+                         "missing or not an ISO 3166 alpha-2 code (set it in the export or in "
+                         "pcpr.toml [operator] country_code)")
+    if not (isinstance(pid, str) and len(pid) == 3 and pid.isascii() and pid.isalnum()):
+        raise InputError(source, "$.operator.party_id",
+                         "missing or not 3 letters/digits (set it in the export or in pcpr.toml "
+                         "[operator] party_id)")
+    return op.model_copy(update={"country_code": cc.upper(), "party_id": pid.upper()})
+
+
+def _timestamp(value: Any, subject: Subject, name: str, report: Report) -> str | None:
+    if value is None:
+        return None
+    ts = normalise_datetime(value)
+    if ts is None:
+        subject.notice(report, INVALID_TIMESTAMP, f"{name} {value!r} is not an RFC 3339 date-time; "
+                       "ignored", Action.IGNORED, field=name, value=value)
+    return ts
+
+
+def _build_tariffs(export: ex.Export, operator: ex.Operator, now: str) -> dict[str, _TariffState]:
+    states: dict[str, _TariffState] = {}
+    for i, t in enumerate(export.tariffs):
+        scratch = Report()
+        subject = Subject("Tariff", t.id, f"$.tariffs[{i}]")
+        given = _timestamp(t.updated_at, subject, "updated_at", scratch)
+        data = shape(ocpi.Tariff, tariff_fields(t, operator, now), subject, scratch)
+        model = construct(ocpi.Tariff, data, subject, scratch)
+        expired = False
+        if model is not None:
+            if not tariff_currency_ok(model, subject, scratch):
+                model = None
+            elif model.end_date_time is not None and model.end_date_time <= now:
+                expired = True
+            else:
+                tariff_price_checks(model, subject, scratch)
+        states[t.id.casefold()] = _TariffState(i, model, given, scratch.notices, expired)
+    return states
+
+
+def _flush_tariff_notices(states: dict[str, _TariffState], report: Report) -> None:
+    """Tariff problems are errors only when a public EVSE needs the tariff (rule 6)."""
+    from .notices import Severity
+
+    for state in sorted(states.values(), key=lambda s: s.index):
+        for n in state.problems:
+            if not state.used_publicly and n.severity is not Severity.INFO:
+                n = Notice(n.code, Severity.INFO, n.kind, n.object_id, n.path, n.field,
+                           n.message, n.action, n.value)
+            report.notices.append(n)
+
+
+def build_dataset(
+    export: ex.Export,
+    *,
+    source: str = "export",
+    operator_defaults: dict[str, Any] | None = None,
+    previous: Previous | None = None,
+) -> Dataset:
+    """Apply the selection rules and construct every published object strictly."""
+    report = Report()
+    operator = merge_operator(export.operator, operator_defaults or {}, source)
+    now = normalise_datetime(export.exported_at)
+    assert now is not None  # checked by the reader
+    previous = previous or Previous()
+    tariffs = _build_tariffs(export, operator, now)
+    used_tariffs: dict[str, ocpi.Tariff] = {}
+    locations: list[ocpi.Location] = []
+    counts = {"sites_in": len(export.sites), "evses_in": 0, "connectors_in": 0,
+              "tariffs_in": len(export.tariffs), "evses_published": 0, "connectors_published": 0}
+
+    for i, site in enumerate(export.sites):
+        site_subject = Subject("Location", site.id, f"$.sites[{i}]")
+        candidate = is_candidate_site(site, site_subject, report)
+        site_subject.private = not candidate
+        times = SourceTimes(site=_timestamp(site.updated_at, site_subject, "updated_at", report))
+        evse_models: list[ocpi.EVSE] = []
+        counts["evses_in"] += len(site.evses)
+        for j, evse in enumerate(site.evses):
+            counts["connectors_in"] += len(evse.connectors)
+            evse_path = f"$.sites[{i}].evses[{j}]"
+            es = Subject("EVSE", evse.uid, evse_path, private=not candidate)
+            public = is_public_evse(evse, es, report) if candidate else False
+            es.private = not public
+            model = _build_evse(evse, evse_path, es, public, tariffs, used_tariffs, times, report, now)
+            if model is not None and public:
+                evse_models.append(model)
+        if not candidate:
+            continue
+        if not evse_models:
+            site_subject.notice(report, SITE_WITHOUT_EVSE, "no EVSE of this public site can be "
+                                "published; Location not published", Action.EXCLUDED)
+            continue
+        tz = time_zone(site.time_zone, site_subject, report)
+        data = shape(ocpi.Location, location_fields(site, operator, tz, now), site_subject, report)
+        data["evses"] = evse_models
+        loc = construct(ocpi.Location, data, site_subject, report)
+        if loc is None or not coordinates_ok(loc, site_subject, report):
+            continue
+        location_warnings(loc, site_subject, report)
+        for e in evse_models:
+            evse_warnings(e, Subject("EVSE", e.uid, site_subject.path), report)
+        loc = stamp_location(loc, times, previous.locations.get(loc.id.casefold()), now)
+        locations.append(loc)
+        counts["evses_published"] += len(evse_models)
+        counts["connectors_published"] += sum(len(e.connectors) for e in evse_models)
+
+    # Tariffs are published only when a *published* connector references them (rule 5).
+    published_tariff_ids = {
+        tid.casefold()
+        for loc in locations for e in loc.evses or [] for c in e.connectors for tid in c.tariff_ids or []
+    }
+    _flush_tariff_notices(tariffs, report)
+    published_tariffs = []
+    for key in sorted(published_tariff_ids):
+        state = tariffs[key]
+        assert state.model is not None
+        published_tariffs.append(
+            stamp_tariff(state.model, state.given_ts, previous.tariffs.get(key), now)
+        )
+    locations.sort(key=lambda loc: loc.id)
+    published_tariffs.sort(key=lambda t: t.id)
+    counts.update(locations_published=len(locations), tariffs_published=len(published_tariffs))
+    return Dataset(now, operator, locations, published_tariffs, report, counts)
+
+
+def _build_evse(
+    evse: ex.Evse,
+    path: str,
+    subject: Subject,
+    public: bool,
+    tariffs: dict[str, _TariffState],
+    used_tariffs: dict[str, ocpi.Tariff],
+    times: SourceTimes,
+    report: Report,
+    now: str,
+) -> ocpi.EVSE | None:
+    """Rule 3 for one EVSE. Returns the constructed EVSE, or None when it is excluded.
+
+    Non-public EVSEs are still checked (their problems are reported as INFO) so that a
+    publisher sees what would break if they were made public.
+    """
+    visible = [
+        (k, c) for k, c in enumerate(evse.connectors) if not is_hidden_connector(c, subject, report)
+    ]
+    if not evse.connectors:
+        subject.notice(report, EVSE_NO_CONNECTORS, "EVSE has no connectors; excluded", Action.EXCLUDED)
+        return None
+    if not visible:
+        if public:
+            subject.notice(report, NO_VISIBLE_CONNECTOR, "every connector is hidden "
+                           "(is_published: false); EVSE not published", Action.EXCLUDED)
+        return None
+
+    ok = True
+    connector_invalid = False
+    connectors: list[ocpi.Connector] = []
+    connector_statuses: list[str] = []
+    for k, conn in visible:
+        cs = Subject("Connector", f"{evse.uid}/{conn.id}", f"{path}.connectors[{k}]", subject.private)
+        if conn.status is not None:
+            mapped, known = map_status(conn.status)
+            if not known:
+                cs.notice(report, UNKNOWN_STATUS, f"status {conn.status!r} is not in the status "
+                          "vocabulary; read as UNKNOWN", Action.CORRECTED, field="status", value=conn.status)
+            connector_statuses.append(mapped)
+        times.connectors[(evse.uid, conn.id)] = _timestamp(conn.updated_at, cs, "updated_at", report)
+        tariff_id = public_tariff_id(conn, evse)
+        tariff: ocpi.Tariff | None = None
+        if public:
+            tariff = _resolve_tariff(tariff_id, cs, tariffs, report)
+            if tariff is None:
+                ok = False
+        data = shape(ocpi.Connector, connector_fields(conn, tariff.id if tariff else None, now), cs, report)
+        model = construct(ocpi.Connector, data, cs, report, keep=frozenset({"tariff_ids"}))
+        if model is None:
+            ok = False
+            connector_invalid = True
+        elif ok and tariff is not None:
+            connectors.append(model)
+            used_tariffs[tariff.id.casefold()] = tariff
+
+    if evse.status is not None:
+        status, known = map_status(evse.status)
+        if not known:
+            subject.notice(report, UNKNOWN_STATUS, f"status {evse.status!r} is not in the status "
+                           "vocabulary; published as UNKNOWN", Action.CORRECTED, field="status",
+                           value=evse.status)
+    else:
+        status = combine_connector_statuses(connector_statuses)
+    status = apply_state_flags(
+        status,
+        read_flag(evse.is_enabled, "is_enabled", subject, report),
+        read_flag(evse.online, "online", subject, report),
+    )
+    given = [
+        t for t in (
+            _timestamp(evse.updated_at, subject, "updated_at", report),
+            _timestamp(evse.status_updated_at, subject, "status_updated_at", report),
+        ) if t
+    ]
+    times.evses[evse.uid] = max(given) if given else None
+
+    data = shape(ocpi.EVSE, evse_fields(evse, status, now), subject, report)
+    data["connectors"] = connectors
+    if not ok or not connectors:
+        # Still validate the EVSE's own fields so that every problem is reported at once; a
+        # stand-in connector fills the required list (it is never published).
+        data["connectors"] = connectors or [_STAND_IN_CONNECTOR]
+        construct(ocpi.EVSE, data, subject, report)
+        if public and connector_invalid:
+            subject.notice(report, INVALID_OBJECT, "a visible connector fails OCPI validation; "
+                           "EVSE excluded", Action.EXCLUDED, field="connectors")
+        return None
+    return construct(ocpi.EVSE, data, subject, report)
+
+
+_STAND_IN_CONNECTOR = ocpi.Connector(
+    id="0", standard="IEC_62196_T2", format="SOCKET", power_type="AC_1_PHASE",
+    max_voltage=230, max_amperage=16, last_updated="2000-01-01T00:00:00Z",
+)
+
+
+def _resolve_tariff(
+    tariff_id: str | None, subject: Subject, tariffs: dict[str, _TariffState], report: Report
+) -> ocpi.Tariff | None:
+    if tariff_id is None:
+        subject.notice(report, EVSE_WITHOUT_PUBLIC_TARIFF, "no public tariff for this connector "
+                       "(public_tariff_id on the connector or its EVSE); EVSE excluded",
+                       Action.EXCLUDED, field="public_tariff_id")
+        return None
+    state = tariffs.get(tariff_id.casefold())
+    if state is None:
+        subject.notice(report, TARIFF_NOT_FOUND, f"public tariff {tariff_id!r} is not in the "
+                       "export's tariffs; EVSE excluded", Action.EXCLUDED,
+                       field="public_tariff_id", value=tariff_id)
+        return None
+    state.used_publicly = True
+    if state.model is None:
+        subject.notice(report, TARIFF_INVALID, f"public tariff {tariff_id!r} is not valid (see "
+                       f"$.tariffs[{state.index}] notices); EVSE excluded", Action.EXCLUDED,
+                       field="public_tariff_id", value=tariff_id)
+        return None
+    if state.expired:
+        subject.notice(report, TARIFF_EXPIRED, f"public tariff {tariff_id!r} ended at "
+                       f"{state.model.end_date_time}; EVSE excluded", Action.EXCLUDED,
+                       field="public_tariff_id", value=tariff_id)
+        return None
+    return state.model

@@ -1,0 +1,91 @@
+"""Stage "publish": carry out a :class:`Plan` against a store, in order, safely.
+
+Uploads go tier by tier (leaves before the feeds and pages that refer to them), each tier in a
+bounded thread pool. If any upload fails, nothing of a later tier is written: no feed, no
+manifest, no deletion; the run fails (exit 3) and the next run re-plans from what the target
+really holds. Deletions come last, after the manifest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .errors import TargetError
+from .plan import Plan, Step
+from .sitefiles import SiteFile
+from .stores.base import Store
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class DeployResult:
+    uploaded: int
+    unchanged: int
+    deleted: int
+    bytes_uploaded: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (f"uploaded {self.uploaded}, unchanged {self.unchanged}, deleted {self.deleted}, "
+                f"{self.bytes_uploaded} bytes in {self.seconds:.2f}s")
+
+
+def execute(
+    plan: Plan,
+    site: Mapping[str, SiteFile],
+    store: Store,
+    *,
+    workers: int = 8,
+    progress: Progress | None = None,
+) -> DeployResult:
+    start = time.monotonic()
+    uploads = plan.uploads
+    done = 0
+    total = len(uploads)
+
+    def put(step: Step) -> None:
+        f = site[step.key]
+        store.write(f.key, f.body, f.content_type, f.cache_control)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for group in plan.tiers():
+            futures = [(s, pool.submit(put, s)) for s in group]
+            failures: list[tuple[Step, BaseException]] = []
+            for step, fut in futures:
+                try:
+                    fut.result()
+                except Exception as exc:  # noqa: BLE001 - reported below, run fails
+                    failures.append((step, exc))
+                done += 1
+                if progress:
+                    progress(done, total)
+            if failures:
+                step, exc = failures[0]
+                raise TargetError(
+                    f"{store.url}: upload of {step.key} failed ({_reason(exc)}); "
+                    f"{len(failures)} of {len(group)} uploads in this step failed, feeds, manifest "
+                    "and deletions were not written; the next run will finish the job"
+                )
+    deletes = [s.key for s in plan.deletes]
+    if deletes:
+        try:
+            store.delete(deletes)
+        except Exception as exc:  # noqa: BLE001
+            raise TargetError(f"{store.url}: deleting {len(deletes)} removed objects failed "
+                              f"({_reason(exc)}); the next run retries") from None
+    return DeployResult(
+        uploaded=len([s for s in uploads if not s.key.startswith("_pcpr/")]),
+        unchanged=len(plan.unchanged),
+        deleted=len(deletes),
+        bytes_uploaded=sum(s.size for s in uploads),
+        seconds=time.monotonic() - start,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

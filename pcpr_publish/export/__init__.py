@@ -1,0 +1,1 @@
+"""Reading the back-office export (format ``pcpr-export/1``)."""

@@ -1,0 +1,232 @@
+"""Stage "map": export objects → OCPI 2.2.1 field dictionaries (not yet validated).
+
+Each function names, one by one, the OCPI fields it fills and where each comes from. Nothing is
+copied wholesale from the export: free-form nested OCPI objects (opening hours, images, energy
+mix, restrictions) pass through :func:`coerce`, which keeps only the fields the OCPI model
+declares. That is the whitelist that keeps private back-office data out of the output.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .export import models as ex
+from .notices import DUPLICATE_VALUE, INVALID_TIME_ZONE, Action, Report
+from .ocpi import models as ocpi
+from .ocpi.coerce import coerce
+from .ocpi.enums import ConnectorType, canonical
+from .ocpi.types import to_decimal
+from .refdata import ALPHA2_TO_ALPHA3
+from .validate import Subject
+
+DEFAULT_TIME_ZONE = "Europe/London"
+
+# Common back-office names for connector standards (matched case-insensitively, ignoring
+# spaces, dashes and underscores) → OCPI ConnectorType.
+STANDARD_ALIASES: dict[str, str] = {
+    "type2": "IEC_62196_T2",
+    "t2": "IEC_62196_T2",
+    "mennekes": "IEC_62196_T2",
+    "iec62196t2": "IEC_62196_T2",
+    "ccs": "IEC_62196_T2_COMBO",
+    "ccs2": "IEC_62196_T2_COMBO",
+    "combo2": "IEC_62196_T2_COMBO",
+    "ccscombo2": "IEC_62196_T2_COMBO",
+    "ccs1": "IEC_62196_T1_COMBO",
+    "combo1": "IEC_62196_T1_COMBO",
+    "chademo": "CHADEMO",
+    "type1": "IEC_62196_T1",
+    "j1772": "IEC_62196_T1",
+    "t1": "IEC_62196_T1",
+    "3pin": "DOMESTIC_G",
+    "threepin": "DOMESTIC_G",
+    "ukplug": "DOMESTIC_G",
+    "bs1363": "DOMESTIC_G",
+    "commando": "IEC_60309_2_single_16",
+}
+
+
+def map_standard(value: Any) -> Any:
+    """OCPI ConnectorType for an export ``standard`` (OCPI name or a common name)."""
+    exact = canonical(ConnectorType, value)
+    if exact or not isinstance(value, str):
+        return exact or value
+    key = "".join(ch for ch in value.lower() if ch.isalnum())
+    return STANDARD_ALIASES.get(key, value)
+
+
+def format_coordinate(value: Any) -> str | None:
+    """A number or decimal string → OCPI text with 5-7 decimals (padded or rounded)."""
+    d = to_decimal(value)
+    if d is None:
+        return None
+    exponent = d.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if decimals < 5:
+        d = d.quantize(Decimal("0.00001"))
+    elif decimals > 7:
+        d = d.quantize(Decimal("0.0000001"), rounding=ROUND_HALF_EVEN)
+    return format(d, "f")
+
+
+def display_texts(value: Any) -> Any:
+    """A plain string means English text; a list is taken as OCPI DisplayText[]."""
+    if isinstance(value, str):
+        return [{"language": "en", "text": value}]
+    if isinstance(value, dict):
+        return [value]
+    return value
+
+
+def country_alpha3(value: str) -> str:
+    code = value.strip().upper()
+    return ALPHA2_TO_ALPHA3.get(code, code) if len(code) == 2 else code
+
+
+def _dup_hook(subject: Subject, report: Report):
+    def hook(path: str, value: Any) -> None:
+        subject.notice(report, DUPLICATE_VALUE, f"{path}: {value} is listed more than once; "
+                       "published once", Action.CORRECTED, field=path, value=value)
+    return hook
+
+
+def shape(model: type[ocpi.OcpiModel], raw: dict[str, Any], subject: Subject, report: Report) -> dict[str, Any]:
+    return coerce(raw, model, on_duplicate=_dup_hook(subject, report))
+
+
+def tariff_fields(t: ex.Tariff, operator: ex.Operator, provisional: str) -> dict[str, Any]:
+    elements = []
+    for el in t.elements:
+        if isinstance(el, dict):
+            el = dict(el)
+            comps = el.get("price_components")
+            if isinstance(comps, list):
+                el["price_components"] = [
+                    {**c, "step_size": c.get("step_size", 1) if c.get("step_size") not in (None, "") else 1}
+                    if isinstance(c, dict) else c
+                    for c in comps
+                ]
+        elements.append(el)
+
+    def price(v: Any) -> Any:
+        return {"excl_vat": v} if isinstance(v, (int, float, str)) and not isinstance(v, bool) else v
+
+    return {
+        "country_code": operator.country_code,
+        "party_id": operator.party_id,
+        "id": t.id,
+        "currency": t.currency.strip().upper(),
+        "type": t.type,
+        "tariff_alt_text": display_texts(t.alt_text),
+        "tariff_alt_url": t.alt_url,
+        "min_price": price(t.min_price),
+        "max_price": price(t.max_price),
+        "elements": elements,
+        "start_date_time": t.start_date_time,
+        "end_date_time": t.end_date_time,
+        "energy_mix": t.energy_mix,
+        "last_updated": provisional,
+    }
+
+
+def connector_fields(c: ex.Connector, tariff_id: str | None, provisional: str) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "standard": map_standard(c.standard),
+        "format": c.format,
+        "power_type": c.power_type,
+        "max_voltage": c.max_voltage,
+        "max_amperage": c.max_amperage,
+        "max_electric_power": c.max_electric_power,
+        "tariff_ids": [tariff_id] if tariff_id is not None else None,
+        "terms_and_conditions": c.terms_and_conditions,
+        "last_updated": provisional,
+    }
+
+
+def evse_fields(e: ex.Evse, status: str, provisional: str) -> dict[str, Any]:
+    coordinates = None
+    if e.latitude is not None and e.longitude is not None:
+        coordinates = {
+            "latitude": format_coordinate(e.latitude) or e.latitude,
+            "longitude": format_coordinate(e.longitude) or e.longitude,
+        }
+    return {
+        "uid": e.uid,
+        "evse_id": e.evse_id,
+        "status": status,
+        "capabilities": e.capabilities,
+        "floor_level": e.floor_level,
+        "coordinates": coordinates,
+        "physical_reference": e.physical_reference,
+        "directions": display_texts(e.directions),
+        "parking_restrictions": e.parking_restrictions,
+        "images": e.images,
+        "last_updated": provisional,
+    }
+
+
+def _operator_details(operator: ex.Operator) -> dict[str, Any] | None:
+    if not operator.name:
+        return None
+    out: dict[str, Any] = {"name": operator.name, "website": operator.website}
+    if operator.logo_url:
+        ext = operator.logo_url.rsplit("?", 1)[0].rsplit(".", 1)[-1].lower()
+        ext = {"jpg": "jpeg"}.get(ext, ext)
+        if ext in ("gif", "jpeg", "png", "svg"):
+            out["logo"] = {"url": operator.logo_url, "category": "OPERATOR", "type": ext}
+    return out
+
+
+def time_zone(value: Any, subject: Subject, report: Report) -> str:
+    if value is None:
+        return DEFAULT_TIME_ZONE
+    if isinstance(value, str):
+        try:
+            ZoneInfo(value.strip())
+            if "/" in value or value.strip() == "UTC":
+                return value.strip()
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    subject.notice(report, INVALID_TIME_ZONE, f"time_zone {value!r} is not an IANA zone name; "
+                   f"{DEFAULT_TIME_ZONE} is published", Action.CORRECTED, field="time_zone",
+                   value=value)
+    return DEFAULT_TIME_ZONE
+
+
+def location_fields(
+    s: ex.Site, operator: ex.Operator, tz: str, provisional: str
+) -> dict[str, Any]:
+    opening = s.opening_times
+    if isinstance(opening, str) and opening.strip().replace(" ", "").lower() in ("24/7", "24x7"):
+        opening = {"twentyfourseven": True}
+    owner = {"name": s.owner} if isinstance(s.owner, str) else s.owner
+    return {
+        "country_code": operator.country_code,
+        "party_id": operator.party_id,
+        "id": s.id,
+        "publish": True,
+        "name": s.name,
+        "address": s.address,
+        "city": s.city,
+        "postal_code": s.postal_code,
+        "state": s.state,
+        "country": country_alpha3(s.country),
+        "coordinates": {
+            "latitude": format_coordinate(s.latitude) or s.latitude,
+            "longitude": format_coordinate(s.longitude) or s.longitude,
+        },
+        "parking_type": s.parking_type,
+        "directions": display_texts(s.directions),
+        "operator": _operator_details(operator),
+        "owner": owner,
+        "facilities": s.facilities,
+        "time_zone": tz,
+        "opening_times": opening,
+        "charging_when_closed": s.charging_when_closed,
+        "images": s.images,
+        "energy_mix": s.energy_mix,
+        "last_updated": provisional,
+    }

@@ -1,0 +1,95 @@
+"""Primitive OCPI 2.2.1 types (types.asciidoc), written as pydantic v2 annotated types.
+
+The output side of pcpr is strict on purpose: whatever a back office sends, the bytes we publish
+must pass a literal reading of the OCPI 2.2.1 property tables. These annotated types carry the
+length, character-set and format rules so that every model field states its rule once.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
+
+# CiString(n): case-insensitive, printable ASCII only. We keep the case as given (ids are
+# compared case-insensitively elsewhere) and reject anything outside 0x20-0x7E.
+_PRINTABLE_ASCII = r"^[\x20-\x7e]+$"
+# string(n): printable UTF-8; CR, LF, TAB and other control characters are not allowed.
+_PRINTABLE_UTF8 = r"^[^\x00-\x1f\x7f]+$"
+
+
+def CiString(n: int) -> Any:  # noqa: N802 - named after the OCPI type
+    """OCPI ``CiString(n)``: 1..n printable ASCII characters."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=n, pattern=_PRINTABLE_ASCII)]
+
+
+def String(n: int) -> Any:  # noqa: N802 - named after the OCPI type
+    """OCPI ``string(n)``: 1..n printable characters."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=n, pattern=_PRINTABLE_UTF8)]
+
+
+URL = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=255, pattern=r"^https?://[\x21-\x7e]+$"),
+]
+
+# DateTime: RFC 3339 in UTC. OCPI also allows no designator; pcpr always writes the `Z`.
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$"
+DateTime = Annotated[str, StringConstraints(max_length=25, pattern=DATETIME_PATTERN)]
+
+LATITUDE_PATTERN = r"^-?[0-9]{1,2}\.[0-9]{5,7}$"
+LONGITUDE_PATTERN = r"^-?[0-9]{1,3}\.[0-9]{5,7}$"
+TIME_PATTERN = r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$"
+DATE_PATTERN = r"^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _number(value: Any) -> Decimal:
+    """Accept a JSON number only (never a string or a boolean) and keep it as an exact decimal.
+
+    Floats come from JSON parsers; ``repr`` gives the shortest text that reads back as the same
+    float, which is the text the publisher wrote, so no binary noise reaches the output.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError("must be a JSON number")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    return value
+
+
+Number = Annotated[Decimal, PlainValidator(_number), WithJsonSchema({"type": "number"})]
+NonNegativeNumber = Annotated[Number, Field(ge=0)]
+
+
+def _int(value: Any) -> int:
+    """Accept a JSON integer only: OCPI ``int`` fields reject 3.0, "3" and true."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+Int = Annotated[int, PlainValidator(_int), WithJsonSchema({"type": "integer"})]
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """Read a number the way a back-office export writes it: JSON number or decimal string."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return d if d.is_finite() else None
+    return None

@@ -1,0 +1,100 @@
+"""Stage "render" (JSON): validated OCPI objects → the bytes of the two data links.
+
+Deterministic by construction: model field order, compact separators, Locations and Tariffs
+sorted by id, decimals written from their exact value, and an envelope ``timestamp`` taken from
+the newest ``last_updated`` in the file (never the wall clock), so an unchanged export gives
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from pydantic import BaseModel
+
+LOCATIONS_FEED = "locations.json"
+TARIFFS_FEED = "tariffs.json"
+LOCATIONS_DIR = "locations"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Normalised plain notation: 0.40 → 0.4, 1E+1 → 10. Exact, and stable across a
+        # read-back (a reader's float prints the same digits).
+        text = format(value.normalize(), "f")
+        return orjson.Fragment(text.encode())
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default)
+
+
+def object_bytes(model: BaseModel) -> bytes:
+    """One OCPI object as compact JSON (absent optional fields are left out, never null)."""
+    return dumps(model.model_dump(exclude_none=True))
+
+
+def canonical_content(data: Any) -> bytes:
+    """Comparable form of a published object, without any ``last_updated`` (rule 8)."""
+    return orjson.dumps(_strip_last_updated(data), option=orjson.OPT_SORT_KEYS)
+
+
+def _strip_last_updated(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_last_updated(v) for k, v in value.items() if k != "last_updated"}
+    if isinstance(value, list):
+        return [_strip_last_updated(v) for v in value]
+    return value
+
+
+def envelope(data_fragment: bytes, timestamp: str) -> bytes:
+    """The OCPI response envelope around already-serialised ``data``."""
+    return dumps(
+        {
+            "data": orjson.Fragment(data_fragment),
+            "status_code": 1000,
+            "status_message": "Success",
+            "timestamp": timestamp,
+        }
+    )
+
+
+def list_envelope(items: Iterable[bytes], timestamp: str) -> bytes:
+    return envelope(b"[" + b",".join(items) + b"]", timestamp)
+
+
+def location_key(location_id: str) -> str:
+    """``locations/<id>.json`` with the id percent-encoded as one path segment.
+
+    ``quote(..., safe="")`` encodes ``/``, ``%``, ``?``, ``#``, ``\\`` and spaces, so no id can
+    leave ``locations/`` or be read as a query; the ``.json`` suffix means even ``..`` stays a
+    plain file name.
+    """
+    return f"{LOCATIONS_DIR}/{quote(location_id, safe='')}.json"
+
+
+def newest(timestamps: Iterable[str], fallback: str) -> str:
+    return max(timestamps, default=fallback)
+
+
+def render_json(locations: list[Any], tariffs: list[Any], fallback_timestamp: str) -> dict[str, bytes]:
+    """All JSON files of the site: both feeds and one file per Location."""
+    files: dict[str, bytes] = {}
+    loc_bytes = []
+    for loc in locations:
+        body = object_bytes(loc)
+        loc_bytes.append(body)
+        files[location_key(loc.id)] = envelope(body, loc.last_updated)
+    files[LOCATIONS_FEED] = list_envelope(
+        loc_bytes, newest((loc.last_updated for loc in locations), fallback_timestamp)
+    )
+    files[TARIFFS_FEED] = list_envelope(
+        (object_bytes(t) for t in tariffs),
+        newest((t.last_updated for t in tariffs), fallback_timestamp),
+    )
+    return files

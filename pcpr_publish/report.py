@@ -1,0 +1,71 @@
+"""The validation report as files and text: ``report.json`` for machines, a table for people.
+
+Deterministic (sorted, no wall-clock time) so that two runs over the same export can be diffed.
+Never written into the published target: it names private sites.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from . import __version__
+from .notices import Report, Severity
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+    from .export.reader import LoadedExport
+
+REPORT_FORMAT = "pcpr-report/1"
+
+
+def report_document(
+    report: Report, *, loaded: LoadedExport | None, dataset: Dataset | None, published: bool
+) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "tool": "pcpr",
+        "tool_version": __version__,
+        "published": published,
+        "notice_counts": report.severity_counts(),
+    }
+    if loaded is not None:
+        summary["input"] = {"path": loaded.path, "sha256": loaded.sha256, "bytes": loaded.size}
+    if dataset is not None:
+        summary["exported_at"] = dataset.exported_at
+        summary["counts"] = dict(sorted(dataset.counts.items()))
+    return {"format": REPORT_FORMAT, "summary": summary, "notices": report.grouped()}
+
+
+def write_report(path: str | Path, document: dict[str, Any]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def summary_table(report: Report, counts: dict[str, int] | None) -> str:
+    """A plain-text summary: counts, then one row per notice code."""
+    lines = []
+    if counts:
+        lines.append(
+            f"locations {counts.get('locations_published', 0)}/{counts.get('sites_in', 0)} published, "
+            f"EVSEs {counts.get('evses_published', 0)}/{counts.get('evses_in', 0)}, "
+            f"connectors {counts.get('connectors_published', 0)}/{counts.get('connectors_in', 0)}, "
+            f"tariffs {counts.get('tariffs_published', 0)}/{counts.get('tariffs_in', 0)}"
+        )
+    groups = report.grouped()
+    if not groups:
+        lines.append("no problems found")
+        return "\n".join(lines)
+    width = max(len(g["code"]) for g in groups)
+    lines.append(f"{'SEVERITY':<8}  {'CODE':<{width}}  {'COUNT':>6}  EXAMPLE")
+    for g in groups:
+        first = g["samples"][0]
+        example = f"{first['kind']} {first['id']}: {first['message']}"
+        if len(example) > 100:
+            example = example[:97] + "..."
+        lines.append(f"{g['severity']:<8}  {g['code']:<{width}}  {g['total']:>6}  {example}")
+    c = report.severity_counts()
+    lines.append(f"{c[Severity.ERROR]} errors, {c[Severity.WARNING]} warnings, {c[Severity.INFO]} info")
+    return "\n".join(lines)

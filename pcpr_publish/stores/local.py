@@ -1,0 +1,100 @@
+"""A local folder as a publishing target (what ``build --out`` and ``publish --to DIR`` use).
+
+Writes go to a temporary file in the same folder and are renamed into place, so a reader (a
+web server pointing at the folder) never sees half a file. Keys are checked to stay inside the
+root. The lock is a file created with O_EXCL, taken over when older than its stale timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from .base import LOCK_KEY, LockHeld, RemoteObject
+
+
+class LocalStore:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.url = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        root = self.root.resolve()
+        path = (root / key).resolve()
+        if root != path and root not in path.parents:
+            raise ValueError(f"key {key!r} would leave the output folder")
+        return path
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def list(self) -> dict[str, RemoteObject]:
+        out: dict[str, RemoteObject] = {}
+        if not self.root.is_dir():
+            return out
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                full = Path(dirpath) / name
+                key = full.relative_to(self.root).as_posix()
+                if key == LOCK_KEY or name.startswith(".pcpr-tmp-"):
+                    continue
+                out[key] = RemoteObject(key, full.stat().st_size)
+        return out
+
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pcpr-tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            path = self._path(key)
+            path.unlink(missing_ok=True)
+            parent = path.parent
+            root = self.root.resolve()
+            while parent != root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+
+    def acquire_lock(self, owner: str, stale_after: float) -> None:
+        path = self._path(LOCK_KEY)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    age = time.time() - path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                if age > stale_after:
+                    path.unlink(missing_ok=True)
+                    continue
+                holder = (self.read(LOCK_KEY) or b"?").decode(errors="replace").strip()
+                raise LockHeld(f"{self.url} is locked by {holder} ({age:.0f}s ago)") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(owner)
+            return
+        raise LockHeld(f"{self.url}: could not take the lock")
+
+    def release_lock(self, owner: str) -> None:
+        path = self._path(LOCK_KEY)
+        if (self.read(LOCK_KEY) or b"").decode(errors="replace").strip() == owner:
+            path.unlink(missing_ok=True)
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass

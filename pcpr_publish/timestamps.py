@@ -1,0 +1,107 @@
+"""Rule 8: ``last_updated`` is truthful.
+
+Where the export gives ``updated_at`` / ``status_updated_at``, they are used, and a parent is
+never older than its children. Where it gives none, an object keeps the ``last_updated`` it was
+last published with as long as its published content is unchanged; otherwise it takes the
+export's ``exported_at``. So an unchanged export publishes byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .ocpi import models as ocpi
+from .render.json_feeds import canonical_content, object_bytes
+
+
+@dataclass
+class Previous:
+    """What the target held before this run, by case-folded id (OCPI ids are CiStrings)."""
+
+    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tariffs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_feeds(cls, locations_feed: bytes | None, tariffs_feed: bytes | None) -> Previous:
+        """Read previously published feeds; raises ValueError when they are unreadable."""
+        prev = cls()
+        for raw, target in ((locations_feed, prev.locations), (tariffs_feed, prev.tariffs)):
+            if raw is None:
+                continue
+            doc = orjson.loads(raw)
+            data = doc.get("data") if isinstance(doc, dict) else None
+            if not isinstance(data, list):
+                raise ValueError("no data list in the published feed")
+            for obj in data:
+                if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+                    target[obj["id"].casefold()] = obj
+        return prev
+
+
+@dataclass
+class SourceTimes:
+    """Timestamps the export gave for one site and everything in it (normalised, or None)."""
+
+    site: str | None = None
+    evses: dict[str, str | None] = field(default_factory=dict)
+    connectors: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+
+def _json(model: Any) -> Any:
+    return orjson.loads(object_bytes(model))
+
+
+def _own(data: dict[str, Any], children: str, child_id: str) -> bytes:
+    """Content of an object without its children's details (only which children it has)."""
+    own = {k: v for k, v in data.items() if k != children}
+    own["_children"] = [c.get(child_id) for c in data.get(children) or []]
+    return canonical_content(own)
+
+
+def _keep_or_now(current: bytes, previous: dict[str, Any] | None, now: str) -> str:
+    if previous is not None and isinstance(previous.get("last_updated"), str):
+        if canonical_content(previous) == current:
+            return previous["last_updated"]
+    return now
+
+
+def stamp_tariff(tariff: ocpi.Tariff, given: str | None, prev: dict[str, Any] | None, now: str) -> ocpi.Tariff:
+    ts = given or _keep_or_now(canonical_content(_json(tariff)), prev, now)
+    return tariff.model_copy(update={"last_updated": ts})
+
+
+def stamp_location(
+    loc: ocpi.Location, times: SourceTimes, prev: dict[str, Any] | None, now: str
+) -> ocpi.Location:
+    prev_evses = {e.get("uid", "").casefold(): e for e in (prev or {}).get("evses") or [] if isinstance(e, dict)}
+    evses = []
+    for evse in loc.evses or []:
+        pe = prev_evses.get(evse.uid.casefold())
+        prev_conns = {c.get("id", "").casefold(): c for c in (pe or {}).get("connectors") or [] if isinstance(c, dict)}
+        connectors = []
+        for conn in evse.connectors:
+            ts = times.connectors.get((evse.uid, conn.id)) or _keep_or_now(
+                canonical_content(_json(conn)), prev_conns.get(conn.id.casefold()), now
+            )
+            connectors.append(conn.model_copy(update={"last_updated": ts}))
+        own = times.evses.get(evse.uid)
+        if own is None:
+            current = _own(_json(evse), "connectors", "id")
+            own = now
+            if pe is not None and isinstance(pe.get("last_updated"), str):
+                if _own(pe, "connectors", "id") == current:
+                    own = pe["last_updated"]
+        ts = max([own, *(c.last_updated for c in connectors)])
+        evses.append(evse.model_copy(update={"connectors": connectors, "last_updated": ts}))
+    own = times.site
+    if own is None:
+        current = _own(_json(loc), "evses", "uid")
+        own = now
+        if prev is not None and isinstance(prev.get("last_updated"), str):
+            if _own(prev, "evses", "uid") == current:
+                own = prev["last_updated"]
+    ts = max([own, *(e.last_updated for e in evses)])
+    return loc.model_copy(update={"evses": evses, "last_updated": ts})
