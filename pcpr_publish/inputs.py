@@ -37,4 +37,6 @@ def _is_export(path: str) -> bool:
             head = fh.read(4096)
     except OSError:
         return True  # let the export reader produce the precise error
-    return b"pcpr-export/" in head or not head.strip() or not head.lstrip()[:1] in (b"{", b"[")
+    if b"pcpr-export/" in head or b'"sites"' in head:
+        return True
+    return not head.strip() or head.lstrip()[:1] not in (b"{", b"[")

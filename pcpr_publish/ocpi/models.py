@@ -43,10 +43,11 @@ from .types import (
     Int,
     NonNegativeNumber,
     Number,
+    Pattern,
     String,
 )
 
-LocalTime = String(5)
+LocalTime = Pattern(5, TIME_PATTERN)
 
 
 class OcpiModel(BaseModel):
@@ -56,7 +57,7 @@ class OcpiModel(BaseModel):
 
 
 class DisplayText(OcpiModel):
-    language: String(2) = Field(pattern=r"^[A-Za-z]{2}$")
+    language: Pattern(2, r"^[A-Za-z]{2}$")
     text: String(512)
 
 
@@ -68,8 +69,8 @@ class Price(OcpiModel):
 class GeoLocation(OcpiModel):
     """WGS 84 position. Strings, 5-7 decimals, and (our addition) a range check."""
 
-    latitude: String(10) = Field(pattern=LATITUDE_PATTERN)
-    longitude: String(11) = Field(pattern=LONGITUDE_PATTERN)
+    latitude: Pattern(10, LATITUDE_PATTERN)
+    longitude: Pattern(11, LONGITUDE_PATTERN)
 
     @field_validator("latitude")
     @classmethod
@@ -107,8 +108,8 @@ class BusinessDetails(OcpiModel):
 
 class RegularHours(OcpiModel):
     weekday: Int = Field(ge=1, le=7)
-    period_begin: LocalTime = Field(pattern=TIME_PATTERN)
-    period_end: LocalTime = Field(pattern=TIME_PATTERN)
+    period_begin: LocalTime
+    period_end: LocalTime
 
     @model_validator(mode="after")
     def _end_after_begin(self) -> RegularHours:
@@ -227,7 +228,7 @@ class Location(OcpiModel):
     city: String(45)
     postal_code: String(10) | None = None
     state: String(45) | None = None
-    country: String(3) = Field(pattern=r"^[A-Za-z]{3}$")
+    country: Pattern(3, r"^[A-Za-z]{3}$")
     coordinates: GeoLocation
     related_locations: list[AdditionalGeoLocation] | None = None
     parking_type: ParkingType | None = None
@@ -259,10 +260,10 @@ class PriceComponent(OcpiModel):
 
 
 class TariffRestrictions(OcpiModel):
-    start_time: LocalTime | None = Field(default=None, pattern=TIME_PATTERN)
-    end_time: LocalTime | None = Field(default=None, pattern=TIME_PATTERN)
-    start_date: String(10) | None = Field(default=None, pattern=DATE_PATTERN)
-    end_date: String(10) | None = Field(default=None, pattern=DATE_PATTERN)
+    start_time: LocalTime | None = None
+    end_time: LocalTime | None = None
+    start_date: Pattern(10, DATE_PATTERN) | None = None
+    end_date: Pattern(10, DATE_PATTERN) | None = None
     min_kwh: NonNegativeNumber | None = None
     max_kwh: NonNegativeNumber | None = None
     min_current: NonNegativeNumber | None = None
@@ -284,7 +285,7 @@ class Tariff(OcpiModel):
     country_code: CiString(2)
     party_id: CiString(3)
     id: CiString(36)
-    currency: String(3) = Field(pattern=r"^[A-Z]{3}$")
+    currency: Pattern(3, r"^[A-Z]{3}$")
     type: TariffType | None = None
     tariff_alt_text: list[DisplayText] | None = None
     tariff_alt_url: URL | None = None

@@ -11,7 +11,7 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 # CiString(n): case-insensitive, printable ASCII only. We keep the case as given (ids are
 # compared case-insensitively elsewhere) and reject anything outside 0x20-0x7E.
@@ -30,6 +30,12 @@ def String(n: int) -> Any:  # noqa: N802 - named after the OCPI type
     return Annotated[str, StringConstraints(min_length=1, max_length=n, pattern=_PRINTABLE_UTF8)]
 
 
+def Pattern(n: int, regex: str) -> Any:  # noqa: N802
+    """A string(n) with its own format (coordinates, times, codes). One pattern per type:
+    pydantic keeps only the last pattern constraint, so formats never stack on String(n)."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=n, pattern=regex)]
+
+
 URL = Annotated[
     str,
     StringConstraints(min_length=1, max_length=255, pattern=r"^https?://[\x21-\x7e]+$"),
@@ -45,7 +51,7 @@ TIME_PATTERN = r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$"
 DATE_PATTERN = r"^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
-def _number(value: Any) -> Decimal:
+def _number(value: Any) -> Any:
     """Accept a JSON number only (never a string or a boolean) and keep it as an exact decimal.
 
     Floats come from JSON parsers; ``repr`` gives the shortest text that reads back as the same
@@ -64,18 +70,13 @@ def _number(value: Any) -> Decimal:
     return value
 
 
-Number = Annotated[Decimal, PlainValidator(_number), WithJsonSchema({"type": "number"})]
-NonNegativeNumber = Annotated[Number, Field(ge=0)]
+# The decimal is then validated as a Decimal, so Field(ge=...) constraints apply.
+Number = Annotated[Decimal, BeforeValidator(_number), WithJsonSchema({"type": "number"})]
+NonNegativeNumber = Annotated[Decimal, BeforeValidator(_number), Field(ge=0),
+                              WithJsonSchema({"type": "number", "minimum": 0})]
 
-
-def _int(value: Any) -> int:
-    """Accept a JSON integer only: OCPI ``int`` fields reject 3.0, "3" and true."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("must be a JSON integer")
-    return value
-
-
-Int = Annotated[int, PlainValidator(_int), WithJsonSchema({"type": "integer"})]
+# OCPI ``int``: the models run in strict mode, so 3.0, "3" and true are rejected.
+Int = int
 
 
 def to_decimal(value: Any) -> Decimal | None:
