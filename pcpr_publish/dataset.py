@@ -8,6 +8,7 @@ the export, so nothing but whitelisted OCPI fields of selected objects can reach
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from .checks import (
@@ -26,6 +27,7 @@ from .notices import (
     INVALID_OBJECT,
     INVALID_TIMESTAMP,
     NO_VISIBLE_CONNECTOR,
+    OVERLAY_UNKNOWN_EVSE,
     SITE_WITHOUT_EVSE,
     TARIFF_EXPIRED,
     TARIFF_INVALID,
@@ -36,6 +38,7 @@ from .notices import (
     Report,
 )
 from .ocpi import models as ocpi
+from .overlay import StatusEntry
 from .select import (
     is_candidate_site,
     is_hidden_connector,
@@ -131,60 +134,96 @@ def _flush_tariff_notices(states: dict[str, _TariffState], report: Report) -> No
             report.notices.append(n)
 
 
+@dataclass
+class SiteResult:
+    """Everything one site contributes to a run; cached between watch-mode cycles."""
+
+    location: ocpi.Location | None  # stamped, when published
+    notices: list[Notice]
+    tariffs_used: set[str]  # case-folded ids of tariffs a public EVSE asked for
+    evses_in: int
+    connectors_in: int
+    published_uids: frozenset[str]  # case-folded uids of published EVSEs
+
+
+@dataclass
+class BuildCache:
+    """Per-site results of the last run, so that a cycle redoes only the sites that changed.
+
+    A site result is reused while the export object is the same (the export was not re-read) and
+    the overlay entries for that site's EVSEs are equal. Anything else rebuilds the site.
+    """
+
+    export_id: int | None = None
+    now: str | None = None
+    sites: dict[int, tuple[tuple[Any, ...], SiteResult]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    def reset_for(self, export: ex.Export, now: str) -> None:
+        if self.export_id != id(export) or self.now != now:
+            self.export_id, self.now = id(export), now
+            self.sites.clear()
+        self.hits = self.misses = 0
+
+
 def build_dataset(
     export: ex.Export,
     *,
     source: str = "export",
     operator_defaults: dict[str, Any] | None = None,
     previous: Previous | None = None,
+    statuses: Mapping[str, StatusEntry] | None = None,
+    cache: BuildCache | None = None,
 ) -> Dataset:
-    """Apply the selection rules and construct every published object strictly."""
+    """Apply the selection rules and construct every published object strictly.
+
+    ``statuses`` is the status overlay (by case-folded EVSE uid). ``cache`` lets a long-running
+    process rebuild only the sites whose inputs changed since the last call.
+    """
     report = Report()
     operator = merge_operator(export.operator, operator_defaults or {}, source)
     now = normalise_datetime(export.exported_at)
     assert now is not None  # checked by the reader
     previous = previous or Previous()
+    statuses = statuses or {}
+    cache = cache or BuildCache()
+    cache.reset_for(export, now)
     tariffs = _build_tariffs(export, operator, now)
-    used_tariffs: dict[str, ocpi.Tariff] = {}
     locations: list[ocpi.Location] = []
     counts = {"sites_in": len(export.sites), "evses_in": 0, "connectors_in": 0,
               "tariffs_in": len(export.tariffs), "evses_published": 0, "connectors_published": 0}
+    published_uids: set[str] = set()
 
     for i, site in enumerate(export.sites):
-        site_subject = Subject("Location", site.id, f"$.sites[{i}]")
-        candidate = is_candidate_site(site, site_subject, report)
-        site_subject.private = not candidate
-        times = SourceTimes(site=_timestamp(site.updated_at, site_subject, "updated_at", report))
-        evse_models: list[ocpi.EVSE] = []
-        counts["evses_in"] += len(site.evses)
-        for j, evse in enumerate(site.evses):
-            counts["connectors_in"] += len(evse.connectors)
-            evse_path = f"$.sites[{i}].evses[{j}]"
-            es = Subject("EVSE", evse.uid, evse_path, private=not candidate)
-            public = is_public_evse(evse, es, report) if candidate else False
-            es.private = not public
-            model = _build_evse(evse, evse_path, es, public, tariffs, used_tariffs, times, report, now)
-            if model is not None and public:
-                evse_models.append(model)
-        if not candidate:
-            continue
-        if not evse_models:
-            site_subject.notice(report, SITE_WITHOUT_EVSE, "no EVSE of this public site can be "
-                                "published; Location not published", Action.EXCLUDED)
-            continue
-        tz = time_zone(site.time_zone, site_subject, report)
-        data = shape(ocpi.Location, location_fields(site, operator, tz, now), site_subject, report)
-        data["evses"] = evse_models
-        loc = construct(ocpi.Location, data, site_subject, report)
-        if loc is None or not coordinates_ok(loc, site_subject, report):
-            continue
-        location_warnings(loc, site_subject, report)
-        for e in evse_models:
-            evse_warnings(e, Subject("EVSE", e.uid, site_subject.path), report)
-        loc = stamp_location(loc, times, previous.locations.get(loc.id.casefold()), now)
-        locations.append(loc)
-        counts["evses_published"] += len(evse_models)
-        counts["connectors_published"] += sum(len(e.connectors) for e in evse_models)
+        key = (id(site), *(statuses.get(e.uid.casefold()) for e in site.evses))
+        hit = cache.sites.get(i)
+        if hit is not None and hit[0] == key:
+            result = hit[1]
+            cache.hits += 1
+        else:
+            prev_loc = previous.locations.get(site.id.casefold())
+            if hit is not None and hit[1].location is not None:
+                prev_loc = _as_json(hit[1].location)  # what this process published last time
+            result = _build_site(i, site, operator, tariffs, statuses, prev_loc, now)
+            cache.sites[i] = (key, result)
+            cache.misses += 1
+        report.notices.extend(result.notices)
+        for tkey in result.tariffs_used:
+            tariffs[tkey].used_publicly = True
+        counts["evses_in"] += result.evses_in
+        counts["connectors_in"] += result.connectors_in
+        published_uids |= result.published_uids
+        if result.location is not None:
+            locations.append(result.location)
+            counts["evses_published"] += len(result.location.evses or [])
+            counts["connectors_published"] += sum(len(e.connectors) for e in result.location.evses or [])
+
+    for uid_key, entry in sorted(statuses.items()):
+        if uid_key not in published_uids:
+            report.add(OVERLAY_UNKNOWN_EVSE, kind="EVSE", object_id=entry.uid, path="status overlay",
+                       field="status", message=f"overlay entry for {entry.uid!r}, which is not a "
+                       "published EVSE; ignored", action=Action.IGNORED)
 
     # Tariffs are published only when a *published* connector references them (rule 5).
     published_tariff_ids = {
@@ -205,16 +244,74 @@ def build_dataset(
     return Dataset(now, operator, locations, published_tariffs, report, counts)
 
 
+def _as_json(model: Any) -> dict[str, Any]:
+    import orjson
+
+    from .render.json_feeds import object_bytes
+
+    return orjson.loads(object_bytes(model))
+
+
+def _build_site(
+    i: int,
+    site: ex.Site,
+    operator: ex.Operator,
+    tariffs: dict[str, _TariffState],
+    statuses: Mapping[str, StatusEntry],
+    prev_loc: dict[str, Any] | None,
+    now: str,
+) -> SiteResult:
+    """Rules 1-4 and 6-8 for one site, with its own notices."""
+    report = Report()
+    used: dict[str, ocpi.Tariff | None] = {}  # every tariff a public EVSE asked for
+    site_subject = Subject("Location", site.id, f"$.sites[{i}]")
+    candidate = is_candidate_site(site, site_subject, report)
+    site_subject.private = not candidate
+    times = SourceTimes(site=_timestamp(site.updated_at, site_subject, "updated_at", report))
+    evse_models: list[ocpi.EVSE] = []
+    connectors_in = 0
+    for j, evse in enumerate(site.evses):
+        connectors_in += len(evse.connectors)
+        evse_path = f"$.sites[{i}].evses[{j}]"
+        es = Subject("EVSE", evse.uid, evse_path, private=not candidate)
+        public = is_public_evse(evse, es, report) if candidate else False
+        es.private = not public
+        entry = statuses.get(evse.uid.casefold()) if public else None
+        model = _build_evse(evse, evse_path, es, public, tariffs, used, times, report, now, entry)
+        if model is not None and public:
+            evse_models.append(model)
+    result = SiteResult(None, report.notices, set(used), len(site.evses), connectors_in, frozenset())
+    if not candidate:
+        return result
+    if not evse_models:
+        site_subject.notice(report, SITE_WITHOUT_EVSE, "no EVSE of this public site can be "
+                            "published; Location not published", Action.EXCLUDED)
+        return result
+    tz = time_zone(site.time_zone, site_subject, report)
+    data = shape(ocpi.Location, location_fields(site, operator, tz, now), site_subject, report)
+    data["evses"] = evse_models
+    loc = construct(ocpi.Location, data, site_subject, report)
+    if loc is None or not coordinates_ok(loc, site_subject, report):
+        return result
+    location_warnings(loc, site_subject, report)
+    for e in evse_models:
+        evse_warnings(e, Subject("EVSE", e.uid, site_subject.path), report)
+    result.location = stamp_location(loc, times, prev_loc, now)
+    result.published_uids = frozenset(e.uid.casefold() for e in evse_models)
+    return result
+
+
 def _build_evse(
     evse: ex.Evse,
     path: str,
     subject: Subject,
     public: bool,
     tariffs: dict[str, _TariffState],
-    used_tariffs: dict[str, ocpi.Tariff],
+    used_tariffs: dict[str, ocpi.Tariff | None],
     times: SourceTimes,
     report: Report,
     now: str,
+    overlay: StatusEntry | None = None,
 ) -> ocpi.EVSE | None:
     """Rule 3 for one EVSE. Returns the constructed EVSE, or None when it is excluded.
 
@@ -249,7 +346,7 @@ def _build_evse(
         tariff_id = public_tariff_id(conn, evse)
         tariff: ocpi.Tariff | None = None
         if public:
-            tariff = _resolve_tariff(tariff_id, cs, tariffs, report)
+            tariff = _resolve_tariff(tariff_id, cs, tariffs, report, used_tariffs)
             if tariff is None:
                 ok = False
         data = shape(ocpi.Connector, connector_fields(conn, tariff.id if tariff else None, now), cs, report)
@@ -261,12 +358,13 @@ def _build_evse(
             connectors.append(model)
             used_tariffs[tariff.id.casefold()] = tariff
 
-    if evse.status is not None:
-        status, known = map_status(evse.status)
+    own_status = overlay.status if overlay else evse.status
+    if own_status is not None:
+        status, known = map_status(own_status)
         if not known:
-            subject.notice(report, UNKNOWN_STATUS, f"status {evse.status!r} is not in the status "
+            subject.notice(report, UNKNOWN_STATUS, f"status {own_status!r} is not in the status "
                            "vocabulary; published as UNKNOWN", Action.CORRECTED, field="status",
-                           value=evse.status)
+                           value=own_status)
     else:
         status = combine_connector_statuses(connector_statuses)
     status = apply_state_flags(
@@ -277,7 +375,8 @@ def _build_evse(
     given = [
         t for t in (
             _timestamp(evse.updated_at, subject, "updated_at", report),
-            _timestamp(evse.status_updated_at, subject, "status_updated_at", report),
+            _timestamp(overlay.updated_at if overlay else evse.status_updated_at, subject,
+                       "status_updated_at", report),
         ) if t
     ]
     times.evses[evse.uid] = max(given) if given else None
@@ -303,7 +402,11 @@ _STAND_IN_CONNECTOR = ocpi.Connector(
 
 
 def _resolve_tariff(
-    tariff_id: str | None, subject: Subject, tariffs: dict[str, _TariffState], report: Report
+    tariff_id: str | None,
+    subject: Subject,
+    tariffs: dict[str, _TariffState],
+    report: Report,
+    requested: dict[str, ocpi.Tariff | None],
 ) -> ocpi.Tariff | None:
     if tariff_id is None:
         subject.notice(report, EVSE_WITHOUT_PUBLIC_TARIFF, "no public tariff for this connector "
@@ -317,6 +420,7 @@ def _resolve_tariff(
                        field="public_tariff_id", value=tariff_id)
         return None
     state.used_publicly = True
+    requested.setdefault(tariff_id.casefold(), None)
     if state.model is None:
         subject.notice(report, TARIFF_INVALID, f"public tariff {tariff_id!r} is not valid (see "
                        f"$.tariffs[{state.index}] notices); EVSE excluded", Action.EXCLUDED,

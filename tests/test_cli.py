@@ -84,9 +84,9 @@ def test_publish_to_a_folder_reports_counts_and_is_incremental(tmp_path: Path) -
     args = ["publish", str(export), "--to", str(tmp_path / "www"), "--max-export-age", "0"]
     first = pcpr(*args)
     assert first.exit_code == 0, first.output
-    assert "uploaded 4, unchanged 0, deleted 0" in first.output
+    assert "uploaded 5, unchanged 0, deleted 0" in first.output
     again = pcpr(*args)
-    assert "uploaded 0, unchanged 4, deleted 0" in again.output
+    assert "uploaded 0, unchanged 5, deleted 0" in again.output
     dry = pcpr(*args, "--dry-run")
     assert "plan: 0 to upload" in dry.output
 

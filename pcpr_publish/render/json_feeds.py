@@ -18,7 +18,12 @@ from pydantic import BaseModel
 
 LOCATIONS_FEED = "locations.json"
 TARIFFS_FEED = "tariffs.json"
+AVAILABILITY_FEED = "availability.json"
 LOCATIONS_DIR = "locations"
+
+# Per-location render cache: location id → (the model rendered, its object bytes, its file bytes).
+# A cached entry is reused only for the very same (immutable) model object.
+RenderCache = dict[str, tuple[Any, bytes, bytes]]
 
 
 def _default(value: Any) -> Any:
@@ -82,14 +87,44 @@ def newest(timestamps: Iterable[str], fallback: str) -> str:
     return max(timestamps, default=fallback)
 
 
-def render_json(locations: list[Any], tariffs: list[Any], fallback_timestamp: str) -> dict[str, bytes]:
-    """All JSON files of the site: both feeds and one file per Location."""
+def availability_bytes(locations: list[Any], fallback_timestamp: str) -> bytes:
+    """``availability.json``: one compact row per published EVSE, for consumers that poll often.
+
+    Not an OCPI module (OCPI has no such list); it wears the same envelope and repeats exactly the
+    EVSE ``uid``, ``status`` and ``last_updated`` published in the Location feed.
+    """
+    rows = [
+        {"evse_uid": e.uid, "location_id": loc.id, "status": e.status, "last_updated": e.last_updated}
+        for loc in locations
+        for e in loc.evses or []
+    ]
+    stamp = newest((r["last_updated"] for r in rows), fallback_timestamp)
+    return envelope(orjson.dumps(rows), stamp)
+
+
+def render_json(
+    locations: list[Any],
+    tariffs: list[Any],
+    fallback_timestamp: str,
+    cache: RenderCache | None = None,
+) -> dict[str, bytes]:
+    """All JSON files of the site: both feeds, the availability list and one file per Location."""
     files: dict[str, bytes] = {}
     loc_bytes = []
+    fresh: RenderCache = {}
     for loc in locations:
-        body = object_bytes(loc)
+        hit = cache.get(loc.id) if cache is not None else None
+        if hit is not None and hit[0] is loc:
+            body, file_body = hit[1], hit[2]
+        else:
+            body = object_bytes(loc)
+            file_body = envelope(body, loc.last_updated)
+        fresh[loc.id] = (loc, body, file_body)
         loc_bytes.append(body)
-        files[location_key(loc.id)] = envelope(body, loc.last_updated)
+        files[location_key(loc.id)] = file_body
+    if cache is not None:
+        cache.clear()
+        cache.update(fresh)
     files[LOCATIONS_FEED] = list_envelope(
         loc_bytes, newest((loc.last_updated for loc in locations), fallback_timestamp)
     )
@@ -97,4 +132,5 @@ def render_json(locations: list[Any], tariffs: list[Any], fallback_timestamp: st
         (object_bytes(t) for t in tariffs),
         newest((t.last_updated for t in tariffs), fallback_timestamp),
     )
+    files[AVAILABILITY_FEED] = availability_bytes(locations, fallback_timestamp)
     return files
