@@ -105,7 +105,9 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pcpr_publish", "validate", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"pcpr: error: {tmp_path}: is a directory, not an export file"
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pcpr: error: {tmp_path}: ")
+    assert "Traceback" not in proc.stderr
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -59,6 +59,10 @@ def _is_datetime(meta: tuple[Any, ...]) -> bool:
     return False
 
 
+Shaper = Callable[[Any, str, "DuplicateHook | None"], Any]
+_SHAPERS: dict[tuple[int, int], tuple[Any, Shaper]] = {}
+
+
 def coerce(
     value: Any,
     annotation: Any,
@@ -68,85 +72,142 @@ def coerce(
     metadata: tuple[Any, ...] = (),
 ) -> Any:
     """Shape ``value`` toward ``annotation`` (see module docstring). Pure; never raises."""
-    if value is None or value == "":
-        return None
+    return _shaper(annotation, metadata)(value, path, on_duplicate)
+
+
+def _shaper(annotation: Any, metadata: tuple[Any, ...] = ()) -> Shaper:
+    """The shaping function for an annotation, built once: walking typing objects on every call
+    was most of the build time at national scale."""
+    key = (id(annotation), id(metadata) if metadata else 0)
+    hit = _SHAPERS.get(key)
+    if hit is not None and hit[0] is annotation:
+        return hit[1]
+    fn = _compile(annotation, metadata)
+    _SHAPERS[key] = (annotation, fn)
+    # keep the metadata tuple alive so its id is not reused for another tuple
+    _KEEP.append(metadata)
+    return fn
+
+
+_KEEP: list[Any] = []
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def _compile(annotation: Any, metadata: tuple[Any, ...]) -> Shaper:
     core, meta = _unwrap(annotation)
     meta = metadata + meta
     origin = get_origin(core)
 
     if isinstance(core, type) and issubclass(core, BaseModel):
-        if not isinstance(value, dict):
-            return value
-        out: dict[str, Any] = {}
-        for name, info in core.model_fields.items():
-            if name not in value:
-                continue
-            shaped = coerce(
-                value[name],
-                info.annotation,
-                path=f"{path}.{name}" if path else name,
-                on_duplicate=on_duplicate,
-                metadata=tuple(info.metadata),
-            )
-            if shaped is not None and shaped != []:
-                out[name] = shaped
-        return out
+        fields: list[tuple[str, Shaper | None]] = [
+            (name, None) for name in core.model_fields
+        ]
+        infos = core.model_fields
+
+        def shape_model(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+            if _absent(value):
+                return None
+            if not isinstance(value, dict):
+                return value
+            out: dict[str, Any] = {}
+            for i, (name, fn) in enumerate(fields):
+                if name not in value:
+                    continue
+                if fn is None:
+                    info = infos[name]
+                    fn = _shaper(info.annotation, tuple(info.metadata))
+                    fields[i] = (name, fn)
+                shaped = fn(value[name], f"{path}.{name}" if path else name, hook)
+                if shaped is not None and shaped != []:
+                    out[name] = shaped
+            return out
+
+        return shape_model
 
     if origin is list:
-        if not isinstance(value, list):
-            return value
         (item_type,) = get_args(core)
-        items = [
-            coerce(v, item_type, path=f"{path}[{i}]", on_duplicate=on_duplicate)
-            for i, v in enumerate(value)
-        ]
-        items = [v for v in items if v is not None]
         item_core, _ = _unwrap(item_type)
-        if get_origin(item_core) is Literal:
-            seen: list[Any] = []
-            for v in items:
-                if v in seen:
-                    if on_duplicate:
-                        on_duplicate(path, v)
-                    continue
-                seen.append(v)
-            items = seen
-        return items
+        is_enum_list = get_origin(item_core) is Literal
+        item_fn: list[Shaper] = []
+
+        def shape_list(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+            if _absent(value):
+                return None
+            if not isinstance(value, list):
+                return value
+            if not item_fn:
+                item_fn.append(_shaper(item_type))
+            fn = item_fn[0]
+            items = [fn(v, f"{path}[{i}]", hook) for i, v in enumerate(value)]
+            items = [v for v in items if v is not None]
+            if is_enum_list:
+                seen: list[Any] = []
+                for v in items:
+                    if v in seen:
+                        if hook:
+                            hook(path, v)
+                        continue
+                    seen.append(v)
+                items = seen
+            return items
+
+        return shape_list
 
     if origin is Literal:
-        return canonical(core, value) or value
+        def shape_enum(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+            if _absent(value):
+                return None
+            return canonical(core, value) or value
 
-    if core is bool:
-        return value
+        return shape_enum
 
     if core is Decimal:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            d = to_decimal(value)
-            return d if d is not None else value
-        return value
+        def shape_decimal(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+            if _absent(value):
+                return None
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                d = to_decimal(value)
+                return d if d is not None else value
+            return value
+
+        return shape_decimal
 
     if core is int:
-        if isinstance(value, bool):
+        def shape_int(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+            if _absent(value) or isinstance(value, bool):
+                return None if _absent(value) else value
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            if isinstance(value, str):
+                text = value.strip()
+                if text.lstrip("-").isdigit():
+                    return int(text)
             return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            text = value.strip()
-            if text.lstrip("-").isdigit():
-                return int(text)
-        return value
+
+        return shape_int
 
     if core is str:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)):
-            value = str(value)
-        if isinstance(value, str):
-            value = value.strip()
-            if value == "":
-                return None
-            if _is_datetime(meta):
-                return normalise_datetime(value) or value
-        return value
+        is_dt = _is_datetime(meta)
 
-    return value
+        def shape_str(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+            if _absent(value) or isinstance(value, bool):
+                return None if _absent(value) else value
+            if isinstance(value, (int, float)):
+                value = str(value)
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "":
+                    return None
+                if is_dt:
+                    return normalise_datetime(value) or value
+            return value
+
+        return shape_str
+
+    def shape_any(value: Any, path: str, hook: DuplicateHook | None) -> Any:
+        return None if _absent(value) else value
+
+    return shape_any

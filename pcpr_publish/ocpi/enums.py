@@ -55,15 +55,15 @@ TariffDimensionType = Literal["ENERGY", "FLAT", "PARKING_TIME", "TIME"]
 DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 ReservationRestrictionType = Literal["RESERVATION", "RESERVATION_EXPIRES"]
 
-_LOOKUP: dict[object, dict[str, str]] = {}
+_LOOKUP: dict[int, dict[str, str]] = {}  # by id(): hashing a Literal type is slow
 
 
 def canonical(enum: object, value: object) -> str | None:
     """Return the canonical OCPI spelling of ``value`` in ``enum`` (case-insensitive), or None."""
     if not isinstance(value, str):
         return None
-    table = _LOOKUP.get(enum)
+    table = _LOOKUP.get(id(enum))
     if table is None:
         table = {v.lower(): v for v in get_args(enum)}
-        _LOOKUP[enum] = table
+        _LOOKUP[id(enum)] = table
     return table.get(value.strip().lower())

@@ -21,9 +21,11 @@ TARIFFS_FEED = "tariffs.json"
 AVAILABILITY_FEED = "availability.json"
 LOCATIONS_DIR = "locations"
 
-# Per-location render cache: location id → (the model rendered, its object bytes, its file bytes).
-# A cached entry is reused only for the very same (immutable) model object.
-RenderCache = dict[str, tuple[Any, bytes, bytes]]
+# Per-location render cache: location id → (the model rendered, its file bytes). A cached entry
+# is reused only for the very same (immutable) model object.
+RenderCache = dict[str, tuple[Any, bytes]]
+_DATA_PREFIX = b'{"data":'
+
 
 
 def _default(value: Any) -> Any:
@@ -69,7 +71,11 @@ def envelope(data_fragment: bytes, timestamp: str) -> bytes:
     )
 
 
-def list_envelope(items: Iterable[bytes], timestamp: str) -> bytes:
+def _suffix_len(timestamp: str) -> int:
+    return len(envelope(b"0", timestamp)) - len(_DATA_PREFIX) - 1
+
+
+def list_envelope(items: Iterable[bytes | memoryview], timestamp: str) -> bytes:
     return envelope(b"[" + b",".join(items) + b"]", timestamp)
 
 
@@ -110,17 +116,18 @@ def render_json(
 ) -> dict[str, bytes]:
     """All JSON files of the site: both feeds, the availability list and one file per Location."""
     files: dict[str, bytes] = {}
-    loc_bytes = []
+    loc_bytes: list[memoryview] = []
     fresh: RenderCache = {}
     for loc in locations:
         hit = cache.get(loc.id) if cache is not None else None
         if hit is not None and hit[0] is loc:
-            body, file_body = hit[1], hit[2]
+            file_body = hit[1]
         else:
-            body = object_bytes(loc)
-            file_body = envelope(body, loc.last_updated)
-        fresh[loc.id] = (loc, body, file_body)
-        loc_bytes.append(body)
+            file_body = envelope(object_bytes(loc), loc.last_updated)
+        fresh[loc.id] = (loc, file_body)
+        # The feed repeats each Location's bytes: take them from the per-location file (a view,
+        # not a copy) rather than keeping a second copy of every Location in memory.
+        loc_bytes.append(memoryview(file_body)[len(_DATA_PREFIX):len(file_body) - _suffix_len(loc.last_updated)])
         files[location_key(loc.id)] = file_body
     if cache is not None:
         cache.clear()

@@ -8,7 +8,7 @@ root. The lock is a file created with O_EXCL, taken over when older than its sta
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,11 +21,12 @@ class LocalStore:
         self.url = str(self.root)
 
     def _path(self, key: str) -> Path:
-        root = self.root.resolve()
-        path = (root / key).resolve()
-        if root != path and root not in path.parents:
+        # Keys are relative, "/"-separated, with no empty, "." or ".." segment: then they cannot
+        # leave the root (checked by string, not resolve(): that stats every component).
+        parts = key.split("/")
+        if key.startswith("/") or "\\" in key or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"key {key!r} would leave the output folder")
-        return path
+        return self.root.joinpath(*parts)
 
     def read(self, key: str) -> bytes | None:
         try:
@@ -48,15 +49,20 @@ class LocalStore:
 
     def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pcpr-tmp-")
+        # A temporary name of our own (cheaper than mkstemp at 100,000 files), then an atomic
+        # rename over the old file.
+        tmp = path.with_name(f".pcpr-tmp-{threading.get_ident()}-{path.name}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(body)
-            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     def delete(self, keys: list[str]) -> None:

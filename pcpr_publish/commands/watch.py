@@ -1,0 +1,77 @@
+"""``pcpr publish --watch``: keep publishing while the export or the status overlay changes.
+
+Each cycle re-reads only what changed (see :mod:`pcpr_publish.publisher`) and logs one line.
+SIGTERM and SIGINT stop the loop *between* cycles: a cycle in flight finishes its uploads (and
+its manifest) first, so the target is never left half-published. A failed cycle (unreadable
+input mid-write, the target down, a guard) is logged and retried on the next change or tick.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+from ..errors import PcprError, StrictModeError
+from ..progress import RunLog
+from ..publisher import CycleResult, Publisher
+
+
+def cycle_fields(result: CycleResult) -> dict[str, object]:
+    d = result.deployed
+    return {
+        "reason": result.reason,
+        "locations": result.dataset.counts.get("locations_published", 0),
+        "sites_rebuilt": result.sites_rebuilt,
+        "uploaded": d.uploaded if d else 0,
+        "unchanged": d.unchanged if d else len(result.plan.unchanged),
+        "deleted": d.deleted if d else 0,
+        "bytes": d.bytes_uploaded if d else 0,
+        "errors": result.dataset.report.severity_counts()["ERROR"],
+        "seconds": round(sum(result.timings.values()), 3),
+    }
+
+
+def watch(
+    publisher: Publisher,
+    *,
+    interval: float,
+    log: RunLog,
+    stop: threading.Event | None = None,
+    max_cycles: int | None = None,
+    install_signals: bool = True,
+) -> int:
+    """Run cycles until stopped. Returns the exit code (0, or 1 for --strict refusals)."""
+    stop = stop or threading.Event()
+    previous: dict[int, object] = {}
+    if install_signals and threading.current_thread() is threading.main_thread():
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            log.line("stopping after the current cycle", signal=signal.Signals(signum).name)
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, handler)
+    cycles = 0
+    code = 0
+    try:
+        while not stop.is_set():
+            try:
+                result = publisher.cycle()
+            except StrictModeError as exc:
+                log.line(f"cycle refused: {exc}", ok=False, exit_code=exc.exit_code)
+                code = exc.exit_code
+                result = None
+            except PcprError as exc:
+                log.line(f"cycle failed: {exc}", ok=False, exit_code=exc.exit_code)
+                result = None
+            if result is not None:
+                cycles += 1
+                log.line("published", ok=True, **cycle_fields(result))
+                if max_cycles is not None and cycles >= max_cycles:
+                    break
+            stop.wait(interval)  # checking for a change is two stat() calls: cheap
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+    log.line("stopped", cycles=cycles)
+    return code

@@ -1,0 +1,193 @@
+"""Issue 5: the status overlay, incremental cycles, availability.json and watch mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import read_feed, write_json
+from pcpr_publish.commands.watch import watch
+from pcpr_publish.config import load_config
+from pcpr_publish.overlay import load_overlay
+from pcpr_publish.progress import RunLog
+from pcpr_publish.publisher import Publisher
+from pcpr_publish.sample import generate_sample
+from pcpr_publish.stores.memory import MemoryStore
+from test_selection import conn, energy_tariff, evse, selection_export, site
+
+
+def small_export() -> dict:
+    doc = selection_export()
+    doc["sites"] = [site("S1", evse("E1", conn("1")), evse("E2", conn("1"))),
+                    site("S2", evse("E3", conn("1"))),
+                    site("P1", evse("E-PRIVATE", conn("1")), public_visibility=False)]
+    doc["tariffs"] = [energy_tariff("AC")]
+    return doc
+
+
+def touch_later(path: Path) -> None:
+    """Make sure a rewrite is seen as a change even on coarse-mtime filesystems."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def make_publisher(tmp_path: Path, store: MemoryStore, overlay: Path | None = None) -> Publisher:
+    export = write_json(tmp_path / "export.json", small_export())
+    return Publisher([str(export)], "memory://", load_config(env={}), statuses=str(overlay) if overlay else None,
+                     store=store, guards=False, report_path=str(tmp_path / "report.json"))
+
+
+def test_overlay_formats(tmp_path: Path) -> None:
+    obj = tmp_path / "s.json"
+    obj.write_text(json.dumps({"E1": {"status": "Charging", "updated_at": "2026-11-20T09:05:00Z"},
+                               "E2": "faulted", "E3": 42}))
+    o = load_overlay(obj)
+    assert {k: (e.status, e.updated_at) for k, e in o.entries.items()} == {
+        "e1": ("Charging", "2026-11-20T09:05:00Z"), "e2": ("faulted", None)}
+    assert [n.code for n in o.notices] == ["status_overlay_invalid_entry"]
+    nd = tmp_path / "s.ndjson"
+    nd.write_text('{"uid": "E1", "status": "AVAILABLE"}\n\n{"uid": "E1", "status": "OCCUPIED"}\n')
+    assert load_overlay(nd).entries["e1"].status == "OCCUPIED"
+    nd.write_text('{"uid": "E1", "status": "AVAILABLE"}\n{"uid": \n')
+    with pytest.raises(Exception, match="line 2"):
+        load_overlay(nd)
+
+
+def test_status_change_uploads_only_what_it_affects(tmp_path: Path) -> None:
+    store = MemoryStore()
+    overlay = tmp_path / "statuses.json"
+    overlay.write_text("{}")
+    pub = make_publisher(tmp_path, store, overlay)
+    first = pub.cycle()
+    assert first is not None and first.deployed is not None
+    assert pub.cycle() is None  # nothing changed: no cycle at all
+
+    store.log.clear()
+    overlay.write_text(json.dumps({"E3": {"status": "CHARGING", "updated_at": "2026-11-20T09:10:00Z"},
+                                   "E-PRIVATE": "CHARGING", "NOPE": "AVAILABLE"}))
+    touch_later(overlay)
+    result = pub.cycle()
+    assert result is not None and result.reason == "overlay changed"
+    assert result.sites_rebuilt == 2  # S2 (E3) and P1 (E-PRIVATE); S1 reused
+    uploaded = sorted(k for op, k in store.log if op == "put")
+    assert uploaded == sorted(["locations/S2.json", "locations.json", "availability.json",
+                               "_pcpr/manifest.json"])
+    loc = read_feed_bytes(store.read("locations/S2.json"))
+    assert loc["data"]["evses"][0]["status"] == "CHARGING"
+    assert loc["data"]["last_updated"] == "2026-11-20T09:10:00Z"
+    avail = read_feed_bytes(store.read("availability.json"))["data"]
+    assert {"evse_uid": "E3", "location_id": "S2", "status": "CHARGING",
+            "last_updated": "2026-11-20T09:10:00Z"} in avail
+    assert "E-PRIVATE" not in store.read("availability.json").decode()
+    ignored = {n.object_id for n in result.dataset.report.notices if n.code == "status_overlay_unknown_evse"}
+    assert ignored == {"E-PRIVATE", "NOPE"}
+
+
+def read_feed_bytes(body: bytes | None) -> dict:
+    assert body is not None
+    return json.loads(body)
+
+
+def test_unchanged_rerun_uploads_no_data_object(tmp_path: Path) -> None:
+    store = MemoryStore()
+    make_publisher(tmp_path, store).cycle()
+    store.log.clear()
+    again = make_publisher(tmp_path, store)  # a new process: reads the manifest and lists
+    result = again.cycle()
+    assert result is not None
+    assert result.plan.data_uploads == []
+    assert [k for op, k in store.log if op == "put"] == []
+
+
+def test_overlay_matches_a_full_rebuild(tmp_path: Path) -> None:
+    """The incremental path publishes exactly what a cold build of the same inputs would."""
+    doc = generate_sample(40, seed=5)
+    export = write_json(tmp_path / "export.json", doc)
+    overlay = tmp_path / "statuses.json"
+    overlay.write_text("{}")
+    cfg = load_config(env={})
+    store = MemoryStore()
+    pub = Publisher([str(export)], "memory://", cfg, statuses=str(overlay), store=store, guards=False,
+                    report_path=str(tmp_path / "r1.json"))
+    pub.cycle()
+    uids = [e["uid"] for loc in json.loads(store.read("locations.json"))["data"] for e in loc["evses"]][:5]
+    overlay.write_text(json.dumps({u: {"status": "OUT_OF_ORDER", "updated_at": "2026-11-20T09:30:00Z"}
+                                   for u in uids}))
+    touch_later(overlay)
+    pub.cycle()
+    cold_store = MemoryStore()
+    cold_store.objects = {k: v for k, v in store.objects.items()}  # same previous state
+    cold = Publisher([str(export)], "memory://", cfg, statuses=str(overlay), store=cold_store,
+                     guards=False, report_path=str(tmp_path / "r2.json"))
+    cold.cycle()
+    for key in ("locations.json", "tariffs.json", "availability.json"):
+        assert store.read(key) == cold_store.read(key), key
+
+
+def test_watch_loop_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    export = write_json(tmp_path / "export.json", small_export())
+    overlay = tmp_path / "statuses.json"
+    overlay.write_text("{}")
+    out = tmp_path / "www"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pcpr_publish", "publish", str(export), "--to", str(out), "--watch",
+         "--interval", "0.1", "--statuses", str(overlay), "--max-export-age", "0", "--log-format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (out / "locations.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        overlay.write_text(json.dumps({"E1": "CHARGING"}))
+        touch_later(overlay)
+        while time.monotonic() < deadline:
+            if (out / "locations" / "S1.json").exists() and \
+                    read_feed(out / "locations" / "S1.json")["data"]["evses"][0]["status"] == "CHARGING":
+                break
+            time.sleep(0.05)
+        proc.terminate()
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    published = [line for line in lines if line["message"] == "published"]
+    assert [p["reason"] for p in published][:2] == ["first run", "overlay changed"]
+    assert lines[-1]["message"] == "stopped"
+    assert read_feed(out / "locations" / "S1.json")["data"]["evses"][0]["status"] == "CHARGING"
+    assert not (out / "_pcpr" / "lock").exists()
+
+
+def test_watch_survives_a_half_written_export(tmp_path: Path) -> None:
+    store = MemoryStore()
+    pub = make_publisher(tmp_path, store)
+    stop = threading.Event()
+    lines: list[str] = []
+
+    class Sink:
+        def write(self, s: str) -> None:
+            lines.append(s)
+            if len(lines) == 1:
+                (tmp_path / "export.json").write_text('{"format": "pcpr-export/1", "sit')
+                touch_later(tmp_path / "export.json")
+            elif len(lines) == 2:
+                write_json(tmp_path / "export.json", small_export())
+                touch_later(tmp_path / "export.json")
+            elif len(lines) >= 3:
+                stop.set()
+
+        def flush(self) -> None:
+            pass
+
+    code = watch(pub, interval=0.01, log=RunLog("text", Sink()), stop=stop, install_signals=False)
+    assert code == 0
+    assert "published" in lines[0]
+    assert "cycle failed" in lines[1] and "truncated JSON" in lines[1]
+    assert "published" in lines[2]
