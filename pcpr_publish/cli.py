@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import PcprError
+from .input_options import input_args, input_options
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -71,8 +72,9 @@ def _config(ctx: click.Context, **overrides: dict[str, Any]) -> Any:
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Publish UK Public Charge Point Regulations 2023 open data.
 
-    Reads a back-office export (format pcpr-export/1), keeps only public sites and EVSEs that
-    have a public tariff, validates everything against OCPI 2.2.1, and writes the Location Data
+    Reads a back-office export (format pcpr-export/1), or OCPI Locations and Tariffs (files, or
+    a CPO's OCPI interface with --from-ocpi), keeps only public sites and EVSEs that have a
+    public tariff, validates everything against OCPI 2.2.1, and writes the Location Data
     Link (locations.json) and Tariff Data Link (tariffs.json) to a folder or S3.
     """
     ctx.ensure_object(dict)
@@ -83,8 +85,10 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 Examples:
   pcpr build export.json --out site
   pcpr build export.json --out site --strict --report checks/report.json
+  pcpr build --input-format ocpi locations.json tariffs.json --out site
 """ + EXIT_CODES_HELP)
-@click.argument("export", type=click.Path(dir_okay=True))
+@click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
+@input_options
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output folder (created; must be empty or made by pcpr).")
 @click.option("--strict", is_flag=True, default=None, help="Refuse to write anything if any error is found.")
@@ -92,12 +96,14 @@ Examples:
               help="Where to write the JSON report (default: <out>.report.json, beside the output).")
 @click.pass_context
 @handle_errors
-def build(ctx: click.Context, export: str, out: str, strict: bool | None, report_path: str | None) -> None:
+def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | None,
+          report_path: str | None, **inputs: Any) -> None:
     """Build the published files of EXPORT into a local folder."""
     from .commands.publish import run
 
     config = _config(ctx, build={"strict": strict, "report": report_path})
-    result = run(export, out, config, strict=bool(strict), guards=False)
+    result = run(list(export), out, config, strict=bool(strict), guards=False,
+                 **input_args(export, config, **inputs))
     _print_outcome(result, out)
 
 
@@ -106,18 +112,22 @@ Examples:
   pcpr validate export.json
   pcpr validate export.json --json report.json
   pcpr validate export.json --strict   # exit 1 when any error is found
+  pcpr validate feeds/locations_page*.json feeds/tariffs.json
 """ + EXIT_CODES_HELP)
-@click.argument("export", type=click.Path(dir_okay=True))
+@click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
+@input_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
 @click.option("--strict", is_flag=True, default=None, help="Exit 1 when any error is found.")
 @click.pass_context
 @handle_errors
-def validate(ctx: click.Context, export: str, json_path: str | None, strict: bool | None) -> None:
+def validate(ctx: click.Context, export: tuple[str, ...], json_path: str | None,
+             strict: bool | None, **inputs: Any) -> None:
     """Check EXPORT and print a summary of every problem; writes nothing else."""
     from .commands.validate import validate_export
 
     config = _config(ctx, build={"strict": strict})
-    code = validate_export(export, config, json_path=json_path, echo=click.echo)
+    code = validate_export(list(export), config, json_path=json_path, echo=click.echo,
+                           **input_args(export, config, **inputs))
     sys.exit(code)
 
 
@@ -126,8 +136,10 @@ Examples:
   pcpr publish export.json --to /var/www/opendata
   pcpr publish export.json --to s3://my-bucket/opendata --dry-run
   pcpr publish export.json --to s3://my-bucket/opendata --max-export-age 0 --allow-shrink
+  pcpr publish --from-ocpi https://cpo.example/ocpi/versions --token T --to /var/www/opendata
 """ + EXIT_CODES_HELP)
-@click.argument("export", type=click.Path(dir_okay=True))
+@click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
+@input_options
 @click.option("--to", "target", required=True, help="A folder, or s3://bucket/prefix.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (each key, action and reason); write nothing.")
 @click.option("--strict", is_flag=True, default=None, help="Refuse to publish if any error is found.")
@@ -142,23 +154,29 @@ Examples:
 @click.option("--region", default=None, help="AWS region (S3 targets).")
 @click.option("--endpoint-url", default=None,
               help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).")
+@click.option("--path-style/--no-path-style", default=None,
+              help="Path-style S3 addressing (default: on when an endpoint URL is given).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Parallel uploads (default 8).")
 @click.pass_context
 @handle_errors
-def publish(ctx: click.Context, export: str, target: str, dry_run: bool, strict: bool | None,
+def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: bool, strict: bool | None,
             allow_shrink: bool, max_export_age: int | None, max_age: int | None,
             report_path: str | None, profile: str | None, region: str | None,
-            endpoint_url: str | None) -> None:
+            endpoint_url: str | None, path_style: bool | None, workers: int | None,
+            **inputs: Any) -> None:
     """Publish EXPORT to a folder or S3, uploading only what changed."""
     from .commands.publish import run
 
     config = _config(
         ctx,
         build={"strict": strict, "report": report_path},
-        publish={"max_export_age": max_export_age, "max_age": max_age},
-        s3={"profile": profile, "region": region, "endpoint_url": endpoint_url},
+        publish={"max_export_age": max_export_age, "max_age": max_age, "workers": workers},
+        s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
+            "path_style": path_style},
     )
-    result = run(export, target, config, strict=bool(strict), dry_run=dry_run,
-                 allow_shrink=allow_shrink)
+    result = run(list(export), target, config, strict=bool(strict), dry_run=dry_run,
+                 allow_shrink=allow_shrink, **input_args(export, config, **inputs))
     if dry_run:
         from .commands.plan_text import plan_lines
 
@@ -166,6 +184,34 @@ def publish(ctx: click.Context, export: str, target: str, dry_run: bool, strict:
             click.echo(line)
         return
     _print_outcome(result, target)
+
+
+@cli.command("init-bucket", epilog="""\b
+Examples:
+  pcpr init-bucket s3://my-bucket/opendata --dry-run
+  pcpr init-bucket s3://my-bucket/opendata --profile publisher
+""" + EXIT_CODES_HELP)
+@click.argument("target")
+@click.option("--dry-run", is_flag=True, help="Print the policy and CORS JSON; apply nothing.")
+@click.option("--profile", default=None, help="AWS profile.")
+@click.option("--region", default=None, help="AWS region.")
+@click.option("--endpoint-url", default=None,
+              help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).")
+@click.option("--path-style/--no-path-style", default=None,
+              help="Path-style S3 addressing (default: on when an endpoint URL is given).")
+@click.pass_context
+@handle_errors
+def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str | None,
+                    region: str | None, endpoint_url: str | None, path_style: bool | None) -> None:
+    """Make s3://bucket/prefix publicly readable (that prefix only) with CORS for GET."""
+    from .commands.init_bucket import init_bucket
+
+    config = _config(ctx, s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
+                              "path_style": path_style})
+    s3 = config.s3
+    init_bucket(target, dry_run=dry_run, profile=s3.profile, region=s3.region,
+                endpoint_url=s3.endpoint_url, path_style=s3.path_style, echo=click.echo,
+                warn=lambda m: click.echo(m, err=True))
 
 
 @cli.command(epilog="""\b

@@ -58,12 +58,20 @@ class S3Config(Section):
 
 
 class SiteConfig(Section):
-    """Branding and public URLs of the HTML pages."""
+    """Branding and public URLs of the HTML pages (see docs/pages.md)."""
 
-    base_url: str | None = None
-    title: str | None = None
-    accent_colour: str = "#0b5fff"
-    logo_url: str | None = None
+    base_url: str | None = Field(default=None, pattern=r"^https?://[\x21-\x7e]+$",
+                                 description="public URL of the site root, used for absolute "
+                                 "links, the sitemap and the embed code (e.g. "
+                                 "https://chargers.example.com/)")
+    title: str | None = Field(default=None, description="site title (default: '<operator> charge points')")
+    operator_name: str | None = Field(default=None, description="operator name shown on the pages "
+                                      "(default: the published operator name)")
+    accent_colour: str = Field(default="#0b5fff", pattern=r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$",
+                               description="brand colour as #rgb or #rrggbb; text colours are "
+                               "derived from it to keep WCAG AA contrast")
+    logo_url: str | None = Field(default=None, pattern=r"^https://[\x21-\x7e]+$",
+                                 description="https URL of a logo shown in the page header")
 
 
 class Config(Section):

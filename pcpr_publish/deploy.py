@@ -2,12 +2,14 @@
 
 Uploads go tier by tier (leaves before the feeds and pages that refer to them), each tier in a
 bounded thread pool. If any upload fails, nothing of a later tier is written: no feed, no
-manifest, no deletion; the run fails (exit 3) and the next run re-plans from what the target
-really holds. Deletions come last, after the manifest.
+manifest, no deletion; the uploads of the same tier not yet started are skipped (a dead target
+is not retried key after key); the run fails (exit 3) and the next run re-plans from what the
+target really holds. Deletions come last, after the manifest.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -47,17 +49,29 @@ def execute(
     done = 0
     total = len(uploads)
 
-    def put(step: Step) -> None:
-        f = site[step.key]
-        store.write(f.key, f.body, f.content_type, f.cache_control)
+    failed = threading.Event()
+
+    def put(step: Step) -> bool:
+        """Write one step; False when skipped because another upload already failed."""
+        if failed.is_set():
+            return False
+        f = plan.body(step, site)
+        try:
+            store.write(f.key, f.body, f.content_type, f.cache_control)
+        except BaseException:
+            failed.set()
+            raise
+        return True
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in plan.tiers():
             futures = [(s, pool.submit(put, s)) for s in group]
             failures: list[tuple[Step, BaseException]] = []
+            skipped = 0
             for step, fut in futures:
                 try:
-                    fut.result()
+                    if not fut.result():
+                        skipped += 1
                 except Exception as exc:  # noqa: BLE001 - reported below, run fails
                     failures.append((step, exc))
                 done += 1
@@ -65,10 +79,11 @@ def execute(
                     progress(done, total)
             if failures:
                 step, exc = failures[0]
+                not_tried = f" ({skipped} not attempted)" if skipped else ""
                 raise TargetError(
                     f"{store.url}: upload of {step.key} failed ({_reason(exc)}); "
-                    f"{len(failures)} of {len(group)} uploads in this step failed, feeds, manifest "
-                    "and deletions were not written; the next run will finish the job"
+                    f"{len(failures)} of {len(group)} uploads in this step failed{not_tried}, "
+                    "feeds, manifest and deletions were not written; the next run will finish the job"
                 )
     deletes = [s.key for s in plan.deletes]
     if deletes:
@@ -78,7 +93,7 @@ def execute(
             raise TargetError(f"{store.url}: deleting {len(deletes)} removed objects failed "
                               f"({_reason(exc)}); the next run retries") from None
     return DeployResult(
-        uploaded=len([s for s in uploads if not s.key.startswith("_pcpr/")]),
+        uploaded=plan.uploaded_keys,
         unchanged=len(plan.unchanged),
         deleted=len(deletes),
         bytes_uploaded=sum(s.size for s in uploads),
@@ -87,5 +102,7 @@ def execute(
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    detail = getattr(exc, "detail", None)  # a store error without the target URL repeated
+    text = str(detail or exc).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
     return text[:200]

@@ -202,6 +202,193 @@ OVERLAY_INVALID_ENTRY = _define(
     "README.md#status-overlay",
 )
 
+# ---- OCPI input (pcpr_publish.ocpi_input; docs/ocpi-input.md) ---------------------------------
+# Real-world OCPI feeds are read permissively; every defect that is normalised, and every guess
+# that is refused, gets one of these notices with the input file and JSON path of the object.
+OCPI_ENVELOPE = _define(
+    "ocpi_envelope_not_standard", W, "Input is not a standard OCPI response",
+    "The data came in a non-OCPI wrapper (a bare array or object, {\"locations\": […]}, a "
+    "nested {\"data\": {\"locations\": …, \"tariffs\": …}}), or the envelope lacks status_code "
+    "or timestamp. The objects inside were read.",
+    "ocpi-2.2.1.md#9-transport-response-envelope-status-codes-pagination",
+)
+OCPI_EXPORTED_AT = _define(
+    "ocpi_exported_at", I, "How exported_at was chosen for OCPI input",
+    "OCPI dumps carry no export time: pcpr uses the pull time, else the oldest envelope "
+    "timestamp, else the newest last_updated, else the time of reading (docs/ocpi-input.md).",
+    "docs/ocpi-input.md#exported_at",
+)
+OCPI_2_1_1_FIELDS = _define(
+    "ocpi_2_1_1_fields", W, "OCPI 2.1.1 field names converted",
+    "The object uses OCPI 2.1.1 names (Location.type, Connector voltage/amperage/tariff_id, "
+    "EnvironmentalImpact.source, Hours without twentyfourseven); they are read as their 2.2.1 "
+    "equivalents.",
+    "ocpi-2.2.1.md#10-main-differences-ocpi-211--221-locations-and-tariffs",
+)
+OCPI_STATUS_NOT_IN_ENUM = _define(
+    "ocpi_status_not_in_enum", W, "EVSE status is not an OCPI Status value",
+    "The status is not one of the OCPI 2.2.1 Status values (WORKING, FAULTED, lowercase or OCPP "
+    "words). It is published as the OCPI status it means (WORKING → AVAILABLE).",
+    "ocpi-2.2.1.md#6-location-enums-221; pcpr.md#what-real-uk-feeds-get-wrong",
+)
+OCPI_COORDINATES_FORMAT = _define(
+    "ocpi_coordinates_format", W, "Coordinates not in OCPI form",
+    "Latitude/longitude are JSON numbers or have fewer than 5 or more than 7 decimals; they "
+    "are published as strings with 5 to 7 decimals.",
+    "ocpi-2.2.1.md#geolocation-class--wgs-84",
+)
+OCPI_TIMESTAMP_NOT_UTC = _define(
+    "ocpi_timestamp_not_utc", W, "Timestamp not in OCPI UTC form",
+    "A DateTime has an offset (+00:00 is not the same as UTC in OCPI), no Z designator, or more "
+    "than 3 fraction digits; it is published in UTC with Z.",
+    "ocpi-2.2.1.md#datetime",
+)
+OCPI_NUMBER_AS_STRING = _define(
+    "ocpi_number_as_string", W, "Number written as a string",
+    "A price, VAT percentage or other OCPI number is a JSON string (\"0.4583\"); it is "
+    "published as a JSON number.",
+    "ocpi-2.2.1.md#pricecomponent-class",
+)
+OCPI_STRING_AS_NUMBER = _define(
+    "ocpi_string_as_number", W, "Id or text written as a number",
+    "An id, evse_id, physical_reference or other OCPI string is a JSON number; it is published "
+    "as a string.",
+    "ocpi-2.2.1.md#3-evse-object",
+)
+OCPI_VALUE_NORMALISED = _define(
+    "ocpi_value_normalised", W, "Value normalised to its OCPI spelling",
+    "An enum in the wrong case, a common connector name (CCS2), an alpha-2 country, a plain "
+    "string for a DisplayText list, a plain number for a Price, surrounding spaces: the meaning "
+    "is unambiguous, so the OCPI form is published.",
+    "ocpi-2.2.1.md",
+)
+OCPI_DUPLICATE_OBJECT = _define(
+    "ocpi_duplicate_object", W, "Object repeated in the input",
+    "The same Location or Tariff id appears more than once. Identical copies are collapsed; of "
+    "copies with different last_updated, the newest is kept.",
+    "docs/ocpi-input.md#duplicates",
+)
+OCPI_DUPLICATE_CONFLICT = _define(
+    "ocpi_duplicate_conflict", E, "Conflicting copies of one object",
+    "The same id appears with different content and no newer last_updated to choose by; pcpr "
+    "does not guess which is right, every copy is excluded.",
+    "docs/ocpi-input.md#duplicates",
+)
+OCPI_PARTY_MISSING = _define(
+    "ocpi_party_missing", W, "country_code/party_id missing",
+    "The object has no country_code or party_id (required in OCPI 2.2.1); the operator's, from "
+    "the feed's other objects or pcpr.toml [operator], is published.",
+    "ocpi-2.2.1.md#2-location-object",
+)
+OCPI_OTHER_PARTY = _define(
+    "ocpi_other_party", E, "Object of another party",
+    "The object's country_code/party_id differ from the operator's; pcpr publishes one "
+    "operator's data and excludes the object.",
+    "export-format.md#selection-what-is-published (rule 7)",
+)
+OCPI_MISSING_FIELD = _define(
+    "ocpi_missing_field", W, "Required OCPI field missing",
+    "A required field (time_zone, last_updated, a connector id) is missing; it is filled as "
+    "documented (Europe/London; last_updated derived from the children or exported_at).",
+    "ocpi-2.2.1.md#2-location-object",
+)
+OCPI_PUBLISH_MISSING = _define(
+    "ocpi_publish_missing", W, "Location without publish",
+    "The Location has no publish flag (required in 2.2.1; absent in 2.1.1). A Location served "
+    "in a feed without the flag is read as publish: true (docs/ocpi-input.md).",
+    "docs/ocpi-input.md#selection",
+)
+OCPI_PUBLISH_CONFLICT = _define(
+    "ocpi_publish_conflict", W, "publish true with publish_allowed_to",
+    "publish_allowed_to may only be used when publish is false; the Location is read in the "
+    "safe direction, as private.",
+    "ocpi-2.2.1.md#publish-semantics",
+)
+OCPI_ID_DERIVED = _define(
+    "ocpi_id_derived", W, "Missing id derived",
+    "A Location has no id, an EVSE no uid or a connector no id; a stable id is derived (the "
+    "Location name, the evse_id, the position) and published.",
+    "docs/ocpi-input.md#ids",
+)
+OCPI_ALT_TEXT_DROPPED = _define(
+    "ocpi_alt_text_dropped", W, "Internal name in tariff_alt_text",
+    "tariff_alt_text holds an internal name (e.g. Tariff_Rapid<uuid>) rather than text for "
+    "drivers; it is not published.",
+    "ocpi-2.2.1.md#7-tariff-object",
+)
+OCPI_ALT_TEXT_PRICE = _define(
+    "ocpi_alt_text_price", W, "Price in tariff_alt_text",
+    "With elements present, tariff_alt_text must only add information, not the price; a price "
+    "there can contradict the elements. Published as given.",
+    "ocpi-2.2.1.md#7-tariff-object",
+)
+OCPI_IMPLAUSIBLE_RATING = _define(
+    "ocpi_implausible_rating", W, "Implausible connector rating",
+    "max_amperage or max_voltage is 0, or an AC_3_PHASE voltage looks line-to-line (OCPI wants "
+    "line-to-neutral). Published as given: fix it in the back office.",
+    "ocpi-2.2.1.md#4-connector-object",
+)
+OCPI_STEP_SIZE = _define(
+    "ocpi_step_size_not_1", I, "step_size other than 1",
+    "OCPI advises step_size 1; a larger ENERGY step (e.g. 1000 Wh) rounds consumption up.",
+    "ocpi-2.2.1.md#pricecomponent-class",
+)
+OCPI_PARENT_OLDER = _define(
+    "ocpi_last_updated_not_propagated", I, "Parent older than its children",
+    "The Location's (or EVSE's) last_updated is older than a child's; OCPI requires it to be "
+    "updated with its children. The newest child's time is published.",
+    "ocpi-2.2.1.md#8-module-interface-rules-locations",
+)
+OCPI_EVSE_ID_OTHER_PARTY = _define(
+    "ocpi_evse_id_other_party", W, "EVSE id names another operator",
+    "An eMI3 evse_id or physical_reference names another party than the operator's: possibly "
+    "another operator's charge point. Published as given.",
+    "ocpi-2.2.1.md#3-evse-object",
+)
+OCPI_PUBLIC_TARIFF_CHOSEN = _define(
+    "ocpi_public_tariff_chosen", I, "Public tariff chosen among several",
+    "The connector lists several tariffs; the public tariff rule chose one "
+    "(docs/ocpi-input.md#public-tariff).",
+    "docs/ocpi-input.md#public-tariff",
+)
+OCPI_PUBLIC_TARIFF_AMBIGUOUS = _define(
+    "ocpi_public_tariff_ambiguous", E, "Public tariff ambiguous",
+    "Several tariffs of the connector qualify as its public tariff with different prices. As "
+    "an error the EVSE is excluded; as a warning it was resolved as the message says.",
+    "docs/ocpi-input.md#public-tariff",
+)
+OCPI_NO_PUBLIC_TARIFF = _define(
+    "ocpi_no_public_tariff", E, "No tariff of the connector applies now",
+    "None of the connector's tariffs is active now with a walk-up type (AD_HOC_PAYMENT, "
+    "untyped, REGULAR); the EVSE is excluded.",
+    "docs/ocpi-input.md#public-tariff",
+)
+OCPI_NO_TARIFFS = _define(
+    "ocpi_no_tariffs", W, "No tariffs in the input",
+    "The input holds Locations but no Tariffs, so no EVSE can be published (give the tariff "
+    "file(s) too).",
+    "docs/ocpi-input.md",
+)
+OCPI_OBJECT_IGNORED = _define(
+    "ocpi_object_ignored", W, "Input item ignored",
+    "An item of the input is neither an OCPI Location nor a Tariff (or not a JSON object); it "
+    "is ignored.",
+    "docs/ocpi-input.md",
+)
+OCPI_PULL_PAGING = _define(
+    "ocpi_pull_paging", W, "Pagination problem",
+    "The server's paging headers are wrong or inconsistent (X-Limit 0, no Link header, fewer "
+    "objects than X-Total-Count), or a page the feed links to is not in the input; what was "
+    "received is used.",
+    "ocpi-2.2.1.md#pagination",
+)
+OCPI_PULL_RETRY = _define(
+    "ocpi_pull_retry", I, "Request retried",
+    "The server answered 429 or 5xx (or the connection failed) and the request was retried "
+    "after a backoff.",
+    "docs/ocpi-input.md#pull",
+)
+
 SAMPLE_CAP = 50
 
 

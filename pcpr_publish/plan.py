@@ -5,14 +5,20 @@ of every key's sha256, size, Content-Type and Cache-Control. A key is uploaded w
 its bytes changed, its headers changed, or the target's listing shows it missing or resized
 (manifest drift). Keys the target holds that the site no longer has are deleted, last.
 
-Uploads are ordered in tiers so that a reader never sees a reference to a missing object:
-per-location files and assets, then the tariff feed, then the location feed and other feeds,
-then per-location pages, then the pages that link to them, then the manifest.
+Uploads are ordered in tiers so that a reader never sees a reference to a missing object.
+Locations (the feed and the per-location files) refer to tariffs, and pages refer to both, so:
+the tariff feed and static assets, then the per-location files, then the location feed and other
+feeds, then per-location pages, then index chunks and their index, then the pages that link to
+them, then the sitemap and robots.txt, then the manifest, then the deletions (see :func:`tier`).
+When the new tariff feed drops tariffs that the published locations still use, it is first
+written as a *bridge* (new tariffs plus the dropped ones) and only replaced by its final form
+after the location files and feeds have stopped referring to them (tier ``FINAL_TIER``).
+A run that stops part-way leaves either the old or the bridge feed: never a dangling reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -33,19 +39,42 @@ class ManifestEntry:
     cache_control: str
 
 
-def tier(key: str) -> int:
-    """Upload order: lower tiers first; everything in a tier may go in parallel."""
-    if key.startswith("assets/") or (key.startswith("locations/") and key.endswith(".json")):
-        return 0
-    if key == "tariffs.json":
-        return 1
-    if key.endswith(".json") and key != MANIFEST_KEY:
-        return 2
-    if key.startswith("locations/"):
-        return 3
+TARIFFS_KEY = "tariffs.json"
+ENTRY_POINTS = ("sitemap.xml", "robots.txt")  # point at everything else (robots.txt at the sitemap)
+FINAL_TIER = 11  # the final form of a key that was first written as a bridge
+MANIFEST_TIER = 12
+
+
+def tier(key: str, json_folders: frozenset[str] = frozenset()) -> int:
+    """Upload order: lower tiers first; everything in a tier may go in parallel.
+
+    Whatever refers to something goes after it: location files refer to tariffs; feeds list
+    locations; pages show both and use the assets; an index file (``X.json`` beside a folder
+    ``X/`` of JSON chunks, named in ``json_folders``) lists its chunks; top-level pages link to
+    the nested ones; the sitemap and robots.txt point at everything.
+    """
+    top = "/" not in key
+    ext = key[key.rfind("."):] if "." in key.rsplit("/", 1)[-1] else ""
     if key == MANIFEST_KEY:
-        return 9
-    return 4
+        return MANIFEST_TIER
+    if key.startswith("assets/") or key == TARIFFS_KEY:
+        return 0
+    if key.startswith("locations/") and ext == ".json":
+        return 1
+    if top and ext == ".json":
+        return 5 if key[:-5] in json_folders and key[:-5] != "locations" else 2
+    if key.startswith("locations/"):
+        return 3  # per-location pages
+    if ext == ".json":
+        return 4  # chunks of an index
+    if ext == ".html":
+        return 7 if top else 6
+    return 9 + ENTRY_POINTS.index(key) if key in ENTRY_POINTS else 8
+
+
+def json_folders_of(keys: Iterable[str]) -> frozenset[str]:
+    """Top-level folders holding JSON files (their ``<folder>.json`` is an index of them)."""
+    return frozenset(k.split("/", 1)[0] for k in keys if "/" in k and k.endswith(".json"))
 
 
 def parse_manifest(raw: bytes | None) -> dict[str, ManifestEntry] | None:
@@ -88,8 +117,10 @@ def with_manifest(site: Mapping[str, SiteFile]) -> dict[str, SiteFile]:
 @dataclass(frozen=True, slots=True)
 class Step:
     key: str
-    action: str  # upload | delete | keep
-    reason: str  # new | content changed | headers changed | missing remotely | size differs | no manifest | removed | unchanged
+    action: str  # upload | bridge | delete | keep
+    # new | content changed | headers changed | missing remotely | size differs | no manifest |
+    # removed | unchanged | manifest | bridge: …
+    reason: str
     size: int = 0
 
 
@@ -98,10 +129,24 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     remote_locations: int = 0
     local_locations: int = 0
+    bridges: dict[str, SiteFile] = field(default_factory=dict)  # key → transitional body
+    json_folders: frozenset[str] = frozenset()
+
+    def tier_of(self, step: Step) -> int:
+        if step.key in self.bridges and step.action != "bridge":
+            return FINAL_TIER
+        return tier(step.key, self.json_folders)
 
     @property
     def uploads(self) -> list[Step]:
-        return sorted((s for s in self.steps if s.action == "upload"), key=lambda s: (tier(s.key), s.key))
+        """Every write, in order (a bridged key appears twice: bridge first, final form later)."""
+        return sorted((s for s in self.steps if s.action in ("upload", "bridge")),
+                      key=lambda s: (self.tier_of(s), s.key))
+
+    @property
+    def uploaded_keys(self) -> int:
+        """Distinct data keys written (the manifest and bridges not counted twice)."""
+        return len({s.key for s in self.uploads if not s.key.startswith("_pcpr/")})
 
     @property
     def deletes(self) -> list[Step]:
@@ -123,8 +168,12 @@ class Plan:
     def tiers(self) -> list[list[Step]]:
         groups: dict[int, list[Step]] = {}
         for s in self.uploads:
-            groups.setdefault(tier(s.key), []).append(s)
+            groups.setdefault(self.tier_of(s), []).append(s)
         return [groups[t] for t in sorted(groups)]
+
+    def body(self, step: Step, site: Mapping[str, SiteFile]) -> SiteFile:
+        """What a step writes: the bridge body for a bridge step, else the site's file."""
+        return self.bridges[step.key] if step.action == "bridge" else site[step.key]
 
 
 def _is_location_file(key: str) -> bool:
@@ -135,9 +184,15 @@ def make_plan(
     site: Mapping[str, SiteFile],
     manifest: Mapping[str, ManifestEntry] | None,
     listing: Mapping[str, RemoteObject] | None,
+    bridges: Mapping[str, tuple[SiteFile, str]] | None = None,
 ) -> Plan:
-    """Decide, key by key, what to upload, keep and delete. Pure: no I/O."""
-    plan = Plan()
+    """Decide, key by key, what to upload, keep and delete. Pure: no I/O.
+
+    ``bridges`` maps a key to a transitional body (and why) to write before the files that stop
+    referring to what the final body drops (see :func:`tariff_bridge`); used only when the key
+    is uploaded at all.
+    """
+    plan = Plan(json_folders=json_folders_of(site))
     known = dict(manifest or {})
     for key in sorted(site):
         f = site[key]
@@ -166,6 +221,12 @@ def make_plan(
     for key in sorted(remote_keys - set(site) - {MANIFEST_KEY}):
         plan.steps.append(Step(key, "delete", "removed"))
 
+    uploading = {s.key for s in plan.steps if s.action == "upload"}
+    for key, (body, why) in sorted((bridges or {}).items()):
+        if key in uploading and key in site and body.sha256 != site[key].sha256:
+            plan.bridges[key] = body
+            plan.steps.append(Step(key, "bridge", why, body.size))
+
     # The manifest goes up whenever anything changed, and when the target's copy differs.
     if MANIFEST_KEY in site:
         mf = site[MANIFEST_KEY]
@@ -174,6 +235,41 @@ def make_plan(
     plan.remote_locations = sum(1 for k in remote_keys if _is_location_file(k))
     plan.local_locations = sum(1 for k in site if _is_location_file(k))
     return plan
+
+
+def tariff_bridge(site: Mapping[str, SiteFile], published: bytes | None) -> dict[str, tuple[SiteFile, str]]:
+    """The bridge for ``tariffs.json`` when the published feed has tariffs the new one drops.
+
+    The bridge is the new feed plus the dropped tariffs (sorted by id like the real feed), so
+    that while the location files and feed are replaced, everything they refer to (old or new)
+    is in the tariff feed. Empty when nothing is dropped or either feed cannot be read.
+    """
+    import hashlib
+
+    new = site.get(TARIFFS_KEY)
+    if new is None or published is None:
+        return {}
+    try:
+        new_doc = orjson.loads(new.body)
+        old_doc = orjson.loads(published)
+        new_items = list(new_doc["data"])
+        old_items = list(old_doc["data"])
+        new_ids = {t["id"] for t in new_items}
+        dropped = [t for t in old_items if isinstance(t, dict) and t.get("id") not in new_ids]
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return {}
+    if not dropped:
+        return {}
+    from .render.json_feeds import list_envelope
+
+    items = sorted(new_items + dropped, key=lambda t: str(t.get("id")))
+    stamps = [str(x) for x in (new_doc.get("timestamp"), old_doc.get("timestamp")) if x]
+    body = list_envelope((orjson.dumps(t) for t in items), max(stamps, default=""))
+    bridge = SiteFile(TARIFFS_KEY, body, new.content_type, new.cache_control,
+                      hashlib.sha256(body).hexdigest())
+    why = (f"bridge: keeps {len(dropped)} dropped tariff{'s' if len(dropped) != 1 else ''} "
+           "until the locations stop referring to them")
+    return {TARIFFS_KEY: (bridge, why)}
 
 
 def check_shrink(plan: Plan, max_ratio: float, allow_shrink: bool) -> None:
@@ -190,6 +286,7 @@ def check_shrink(plan: Plan, max_ratio: float, allow_shrink: bool) -> None:
 
 
 __all__ = [
-    "MANIFEST_KEY", "ManifestEntry", "Plan", "Step", "cache_control", "check_shrink",
-    "make_plan", "parse_manifest", "render_manifest", "tier", "with_manifest",
+    "ENTRY_POINTS", "FINAL_TIER", "MANIFEST_KEY", "MANIFEST_TIER", "ManifestEntry", "Plan", "Step",
+    "TARIFFS_KEY", "cache_control", "check_shrink", "json_folders_of", "make_plan",
+    "parse_manifest", "render_manifest", "tariff_bridge", "tier", "with_manifest",
 ]

@@ -33,6 +33,7 @@ from .inputs import load_input
 from .notices import Report
 from .overlay import Overlay, load_overlay
 from .plan import MANIFEST_KEY, ManifestEntry, Plan, check_shrink, make_plan, parse_manifest, with_manifest
+from .render.html import PageCache, render_pages
 from .render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, RenderCache, render_json
 from .report import report_document, write_report
 from .sitefiles import SiteFile, cache_control, content_type
@@ -103,6 +104,7 @@ class Publisher:
         self._overlay_sig: tuple[Any, ...] | None = None
         self.build_cache = BuildCache()
         self.render_cache: RenderCache = {}
+        self.page_cache = PageCache()
         self._files: dict[str, SiteFile] = {}
         self.remote: dict[str, ManifestEntry] | None = None  # what the target holds, when known
         self.previous: Previous | None = None
@@ -224,8 +226,8 @@ class Publisher:
         return with_manifest(site)
 
     def render_pages(self, dataset: Dataset) -> dict[str, bytes]:
-        """HTML pages beside the JSON (see render/html.py)."""
-        return {}
+        """HTML pages beside the JSON (see render/html.py), reusing unchanged locations' pages."""
+        return render_pages(dataset, self.config, self.page_cache)
 
     def _deploy(self, plan: Plan, site: dict[str, SiteFile], dataset: Dataset) -> DeployResult:
         store = self.store

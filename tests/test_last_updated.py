@@ -90,6 +90,8 @@ def test_percent_encoded_ids_cannot_escape_the_output(tmp_path: Path) -> None:
     export = write_json(tmp_path / "e.json", doc)
     out = tmp_path / "deep" / "site"
     assert pcpr("build", str(export), "--out", str(out)).exit_code == 0
-    names = sorted(p.name for p in (out / "locations").iterdir())
+    names = sorted(p.name for p in (out / "locations").iterdir() if p.suffix == ".json")
     assert names == sorted(["...json", "..%2F..%2Fevil.json", "Loc%20100%25.json", "a%2Fb%3Fc%23d.json"])
+    pages = sorted(p.name for p in (out / "locations").iterdir() if p.suffix == ".html")
+    assert pages == sorted(n[:-len(".json")] + ".html" for n in names)  # the HTML pages too
     assert sorted(p.name for p in (tmp_path / "deep").iterdir()) == ["site", "site.report.json"]

@@ -77,8 +77,12 @@ def test_status_change_uploads_only_what_it_affects(tmp_path: Path) -> None:
     assert result is not None and result.reason == "overlay changed"
     assert result.sites_rebuilt == 2  # S2 (E3) and P1 (E-PRIVATE); S1 reused
     uploaded = sorted(k for op, k in store.log if op == "put")
-    assert uploaded == sorted(["locations/S2.json", "locations.json", "availability.json",
-                               "_pcpr/manifest.json"])
+    # That location's JSON and page, the Location feed, the availability list, the index data
+    # chunk and list page that show the location, the open-data page (its "last change" time)
+    # and the manifest. Nothing else.
+    assert uploaded == sorted(["locations/S2.json", "locations/S2.html", "locations.json",
+                               "availability.json", "index-data/1.json", "index.html",
+                               "open-data.html", "_pcpr/manifest.json"])
     loc = read_feed_bytes(store.read("locations/S2.json"))
     assert loc["data"]["evses"][0]["status"] == "CHARGING"
     assert loc["data"]["last_updated"] == "2026-11-20T09:10:00Z"

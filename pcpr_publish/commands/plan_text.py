@@ -6,7 +6,8 @@ from ..plan import Plan
 
 
 def plan_lines(plan: Plan) -> list[str]:
-    lines = [f"upload  {s.key}  ({s.reason}, {s.size} bytes)" for s in plan.uploads]
+    # In write order; a bridged key shows twice ("bridge" first, its final "upload" later).
+    lines = [f"{s.action}  {s.key}  ({s.reason}, {s.size} bytes)" for s in plan.uploads]
     lines += [f"delete  {s.key}  ({s.reason})" for s in plan.deletes]
     lines.append(
         f"plan: {len(plan.uploads)} to upload ({plan.upload_bytes} bytes), "

@@ -18,9 +18,10 @@ from ..dataset import Dataset, build_dataset
 from ..deploy import DeployResult, Progress, execute
 from ..errors import GuardError, InputError, StrictModeError, TargetError
 from ..export.reader import LoadedExport
-from ..inputs import load_input
+from ..inputs import load_input, relocate_notices
 from ..notices import PREVIOUS_UNREADABLE, Action, Report
-from ..plan import MANIFEST_KEY, Plan, check_shrink, make_plan, parse_manifest, with_manifest
+from ..plan import (MANIFEST_KEY, Plan, check_shrink, make_plan, parse_manifest, tariff_bridge,
+                    with_manifest)
 from ..render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, render_json
 from ..report import report_document, write_report
 from ..sitefiles import SiteFile, make_site
@@ -54,6 +55,9 @@ def read_previous(store: Store, report: Report) -> Previous:
 def render_site(dataset: Dataset, config: Config) -> dict[str, SiteFile]:
     """Every published file with its headers, plus the manifest that describes them."""
     files = render_json(dataset.locations, dataset.tariffs, dataset.exported_at)
+    from ..render.html import render_pages  # HTML pages beside the JSON (issue 4)
+
+    files.update(render_pages(dataset, config))
     return with_manifest(make_site(files, config.publish.max_age))
 
 
@@ -132,6 +136,7 @@ def run(
     dataset = build_dataset(loaded.export, source=loaded.path,
                             operator_defaults=config.operator_defaults(), previous=previous)
     dataset.report.notices[:0] = loaded.notices + scratch.notices
+    relocate_notices(dataset.report, loaded)
     timings["validate"] = time.monotonic() - t1
 
     strict = strict or config.build.strict
@@ -150,7 +155,9 @@ def run(
     t3 = time.monotonic()
     manifest = parse_manifest(store.read(MANIFEST_KEY))
     listing = store.list()
-    plan = make_plan(site, manifest, listing)
+    # Tariffs the new feed drops stay in a bridge feed until the locations stop using them.
+    bridges = tariff_bridge(site, store.read(TARIFFS_FEED)) if TARIFFS_FEED in listing else {}
+    plan = make_plan(site, manifest, listing, bridges)
     timings["plan"] = time.monotonic() - t3
     if guards:
         check_shrink(plan, config.publish.max_shrink, allow_shrink)
@@ -185,4 +192,6 @@ def run(
 
 def _store_options(config: Config) -> dict[str, object]:
     s3 = config.s3
-    return {k: v for k, v in s3.model_dump().items() if v is not None}
+    options: dict[str, object] = {k: v for k, v in s3.model_dump().items() if v is not None}
+    options["workers"] = config.publish.workers  # sizes the S3 connection pool
+    return options

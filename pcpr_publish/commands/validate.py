@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ..config import Config
 from ..dataset import build_dataset
-from ..inputs import load_input
+from ..inputs import load_input, relocate_notices
 from ..report import report_document, summary_table, write_report
 
 
@@ -24,6 +24,7 @@ def validate_export(
     loaded = load_input(paths, input_format, **(input_options or {}))
     dataset = build_dataset(loaded.export, source=loaded.path, operator_defaults=config.operator_defaults())
     dataset.report.notices[:0] = loaded.notices
+    relocate_notices(dataset.report, loaded)
     echo(summary_table(dataset.report, dataset.counts))
     if json_path:
         write_report(json_path, report_document(dataset.report, loaded=loaded, dataset=dataset,

@@ -31,6 +31,9 @@ class LoadedExport:
     size: int
     # Notices raised while reading (e.g. defects normalised by the OCPI input reader).
     notices: list[Notice] = field(default_factory=list)
+    # Export JSON path → where the object really came from (OCPI input: "file $.data[3]"), so
+    # that pipeline notices name the input's own path (see inputs.relocate_notices).
+    path_map: dict[str, str] = field(default_factory=dict)
 
 
 def json_path(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -7,7 +7,10 @@ no network (the Hugo deploy / gocloud blob pattern).
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 LOCK_KEY = "_pcpr/lock"
@@ -50,6 +53,56 @@ class Store(Protocol):
         """Release the lock if ``owner`` holds it."""
 
 
+def _start_ticks(pid: int) -> str | None:
+    """A process's start time (clock ticks since boot) from /proc, or None if it does not run."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def local_identity() -> dict[str, str]:
+    """Who is taking a lock, precisely enough that a later run on the same machine can tell
+    whether that process still runs: the host name, pid and process start time, and ``machine``,
+    a hash of host name, boot id and pid namespace (the lock may sit under a public prefix, so
+    the raw ids are not written). Host name and pid only where /proc is not available; then
+    only the stale timeout frees a lock.
+    """
+    import hashlib
+
+    host = socket.gethostname()
+    ident = {"host": host, "pid": str(os.getpid())}
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pidns = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ident
+    start = _start_ticks(os.getpid())
+    if start:
+        ident["machine"] = hashlib.sha256(f"{host}|{boot}|{pidns}".encode()).hexdigest()[:32]
+        ident["start"] = start
+    return ident
+
+
+def holder_is_gone(holder: dict[str, object]) -> bool:
+    """True only when a lock's holder certainly ran on this machine, in this pid namespace and
+    boot, and that process has exited (its pid is free or now belongs to a newer process).
+    Anything less certain is False, and the lock waits for its stale timeout."""
+    mine = local_identity()
+    keys = ("host", "machine", "pid", "start")
+    if not all(isinstance(holder.get(k), str) and holder.get(k) for k in keys):
+        return False
+    if any(holder[k] != mine.get(k) for k in ("host", "machine")):
+        return False
+    try:
+        pid = int(str(holder["pid"]))
+    except ValueError:
+        return False
+    return _start_ticks(pid) != holder["start"]
+
+
 def open_store(target: str, **options: object) -> Store:
     """A store for ``target``: ``s3://bucket/prefix`` or a local folder path."""
     if target.startswith("s3://"):
@@ -57,7 +110,9 @@ def open_store(target: str, **options: object) -> Store:
 
         return S3Store.from_url(target, **options)  # type: ignore[arg-type]
     if "://" in target:
-        raise ValueError(f"unsupported target {target!r}: use a folder path or s3://bucket/prefix")
+        from ..errors import ConfigError
+
+        raise ConfigError(f"unsupported target {target!r}: use a folder path or s3://bucket/prefix")
     from .local import LocalStore
 
     return LocalStore(target)

@@ -1,0 +1,56 @@
+"""Command-line options that choose the input (shared by ``build``, ``validate`` and ``publish``).
+
+Kept out of ``cli.py`` so that each command only adds ``@input_options`` and passes
+``**input_args(...)`` to its library function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from .inputs import INPUT_FORMATS
+
+OCPI_VERSIONS = ("2.2.1", "2.2", "2.1.1", "2.1")
+
+
+def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --input-format, --from-ocpi, --token and --ocpi-version to a command."""
+    options = [
+        click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto",
+                     show_default=True,
+                     help="What the input files are: a pcpr-export/1 export, or OCPI Locations and "
+                     "Tariffs (envelopes, bare arrays, page files, folders). auto: one export file "
+                     "is an export, anything else OCPI."),
+        click.option("--from-ocpi", "from_ocpi", multiple=True, metavar="URL",
+                     help="Pull Locations and Tariffs from a CPO's OCPI 2.2.1/2.1.1 interface: a "
+                     "versions, version details or module URL (repeat for a tariffs module)."),
+        click.option("--token", envvar="PCPR_OCPI_TOKEN", default=None, metavar="TOKEN",
+                     help="OCPI token for --from-ocpi (env PCPR_OCPI_TOKEN); sent Base64-encoded "
+                     "for 2.2.x, raw for 2.1.x."),
+        click.option("--ocpi-version", type=click.Choice(OCPI_VERSIONS), default=None,
+                     help="OCPI version to use with --from-ocpi (default: the best the server "
+                     "offers, 2.2.1 first)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def input_args(inputs: Sequence[str], config: Any, *, input_format: str = "auto",
+               from_ocpi: Sequence[str] = (), token: str | None = None,
+               ocpi_version: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``commands.publish.run`` / ``commands.validate.validate_export``."""
+    if not inputs and not from_ocpi:
+        raise click.UsageError("give an export file, OCPI files, or --from-ocpi URL")
+    if inputs and from_ocpi:
+        raise click.UsageError("give input files or --from-ocpi, not both")
+    if from_ocpi and input_format == "export":
+        raise click.UsageError("--from-ocpi reads OCPI; it cannot be used with --input-format export")
+    options: dict[str, Any] = {"operator_defaults": config.operator_defaults()}
+    if from_ocpi:
+        options.update(from_ocpi=list(from_ocpi), token=token, ocpi_version=ocpi_version)
+        input_format = "ocpi"
+    return {"input_format": input_format, "input_options": options}

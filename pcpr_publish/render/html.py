@@ -1,0 +1,756 @@
+"""Stage "render" (HTML): the human-readable pages beside the JSON feeds.
+
+``render_pages(dataset, config)`` returns every page, asset and helper file of the site as
+``{key: bytes}`` (keys relative to the site root), rendered with Jinja2 (autoescape on) from the
+same validated OCPI objects as the JSON and from ``[site]`` branding only:
+
+* ``index.html``, ``index-2.html``, …: the charge point finder. Without JavaScript it is a plain
+  list of every location, by town, in pages of :data:`PAGE_SIZE`; with JavaScript the search and
+  filters run over ``index-data.json`` and its chunks (``index-data/<n>.json``), loaded
+  progressively, so no file is large at any scale.
+* ``locations/<id>.html``: one page per Location (same percent-encoded name as its JSON).
+* ``open-data.html``: the Data Links, licence, counts, update frequency and embed code.
+* ``embed/data-links.html`` and ``embed/location.html?location=<id>``: widgets for an iframe.
+* ``sitemap.xml`` (a sitemap index over ``sitemap-<n>.xml`` when large) and ``robots.txt``.
+* ``assets/app.<hash>.js``, ``assets/style.<hash>.css``, ``assets/icon.<hash>.svg``:
+  fingerprinted, so they can be cached for ever.
+
+Deterministic: nothing reads the clock; "now" and "last updated" come from the dataset. Pages
+avoid site-wide values that change often (only the open-data page shows the newest update), so a
+status change re-renders one location page, one list page and one index chunk.
+
+Safety: autoescape everywhere, a Content-Security-Policy that only allows our own scripts, and
+the script builds the DOM with ``textContent`` only.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from ..ocpi import models as ocpi
+from . import words as w
+from .json_feeds import LOCATIONS_DIR, LOCATIONS_FEED, TARIFFS_FEED, location_key, newest
+from .pricing import TariffWords, tariff_words
+
+PAGE_SIZE = 250  # locations per server-rendered list page (no-JavaScript browsing)
+CHUNK_SIZE = 1000  # rows per index-data chunk (progressive loading)
+SITEMAP_SIZE = 2000  # URLs per sitemap file (keeps every file far below 1 MB)
+
+INDEX_DATA = "index-data.json"
+INDEX_FORMAT = "pcpr-index/1"
+OPEN_DATA = "open-data.html"
+EMBED_LINKS = "embed/data-links.html"
+EMBED_LOCATION = "embed/location.html"
+ROBOTS = "robots.txt"
+SITEMAP = "sitemap.xml"
+
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+OCPI_URL = "https://github.com/ocpi/ocpi/releases/tag/2.2.1"
+PCPR_URL = "https://www.legislation.gov.uk/uksi/2023/1168"
+MIN_POWER_OPTIONS = (7, 22, 50, 150)
+RAPID_KW = 50
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+       "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'")
+
+STATUS_ORDER: tuple[str, ...] = tuple(w.STATUS_WORDS)
+_STATUS_INDEX = {s: i for i, s in enumerate(STATUS_ORDER)}
+_BUSY = frozenset({"CHARGING", "RESERVED"})
+
+#: Filter order for connector types: the ones UK drivers look for first.
+_TYPE_ORDER = ("CCS (Type 2 Combo)", "CHAdeMO", "Type 2 socket", "Type 2 tethered cable",
+               "UK 3-pin socket", "Type 1 tethered cable", "CCS (Type 1 Combo)")
+
+
+# ------------------------------------------------------------------------------------ templates
+
+
+def templates_dir() -> Path:
+    """``templates/`` beside the package (a checkout or editable install), else the copy that
+    ``pip install`` puts in ``<prefix>/share/pcpr/templates``."""
+    for candidate in (Path(__file__).resolve().parents[2] / "templates",
+                      Path(sys.prefix) / "share" / "pcpr" / "templates"):
+        if (candidate / "index.html").is_file():
+            return candidate
+    raise FileNotFoundError("pcpr templates not found (looked beside the package and in "
+                            f"{Path(sys.prefix) / 'share' / 'pcpr' / 'templates'})")
+
+
+@lru_cache(maxsize=4)
+def _environment(path: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(path),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    env.globals["m"] = env.get_template("_macros.html").module
+    return env
+
+
+def environment() -> Environment:
+    return _environment(str(templates_dir()))
+
+
+# ------------------------------------------------------------------------------------ branding
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{max(0, min(255, round(c))):02x}" for c in rgb)
+
+
+def luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(hex_colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    ra, rb = _rgb(a), _rgb(b)
+    return _hex(tuple(x + (y - x) * t for x, y in zip(ra, rb)))
+
+
+PAGE_BG = "#f3f5f8"
+TEXT = "#1b1f24"
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours derived from the configured accent so that every pairing passes WCAG AA (4.5:1)."""
+
+    accent: str  # header and button background
+    on_accent: str  # text on the accent
+    link: str  # accent darkened until readable on the page background
+    soft: str  # a light tint for highlights (dark text on it)
+
+
+def palette(accent: str) -> Palette:
+    accent = _hex(_rgb(accent))
+    on = "#ffffff" if contrast(accent, "#ffffff") >= contrast(accent, TEXT) else TEXT
+    surface, step = accent, 0
+    while contrast(surface, on) < 4.6 and step < 20:  # mid tones: nudge the surface
+        step += 1
+        surface = _mix(accent, "#000000" if on == "#ffffff" else "#ffffff", step * 0.05)
+    link = accent
+    step = 0
+    while contrast(link, PAGE_BG) < 4.6 and step < 20:
+        step += 1
+        link = _mix(accent, "#000000", step * 0.05)
+    return Palette(surface, on, link, _mix(accent, "#ffffff", 0.9))
+
+
+@dataclass(frozen=True)
+class Branding:
+    name: str
+    title: str
+    base_url: str  # "" when not configured; else ends with "/"
+    logo_url: str | None
+    palette: Palette
+
+
+def branding(dataset: Any, config: Any) -> Branding:
+    site = config.site
+    name = getattr(site, "operator_name", None)
+    if not name:
+        name = next((loc.operator.name for loc in dataset.locations if loc.operator), None)
+    name = name or getattr(dataset.operator, "name", None) or "Charge point operator"
+    base = (site.base_url or "").strip()
+    if base and not base.endswith("/"):
+        base += "/"
+    return Branding(
+        name=name,
+        title=site.title or f"{name} charge points",
+        base_url=base,
+        logo_url=site.logo_url or None,
+        palette=palette(site.accent_colour or "#0b5fff"),
+    )
+
+
+# ------------------------------------------------------------------------------------ views
+
+
+def url_segment(location_id: str) -> str:
+    """The URL path segment of a Location's files: the stored key's segment, percent-encoded
+    again so that a browser or S3 asks for exactly that key (``quote`` keeps ``A-Za-z0-9_.-~``,
+    so ordinary ids are unchanged)."""
+    key_segment = location_key(location_id)[len(LOCATIONS_DIR) + 1:-len(".json")]
+    return quote(key_segment, safe="")
+
+
+def page_key(location_id: str) -> str:
+    """``locations/<same percent-encoded id as the JSON>.html``."""
+    return location_key(location_id)[:-len(".json")] + ".html"
+
+
+def availability(statuses: list[str]) -> tuple[str, str]:
+    """Availability of a location in words, and its colour class (the JS has the same rule)."""
+    total = len(statuses)
+    available = sum(1 for s in statuses if s == "AVAILABLE")
+    if available:
+        return f"{available} of {total} available", "ok"
+    if statuses and all(s in _BUSY for s in statuses):
+        return "All in use", "busy"
+    if all(w.status_class(s) == "unknown" for s in statuses):
+        return "Availability unknown", "unknown"
+    return "None available now", "down"
+
+
+def price_summary(tariffs: list[TariffWords]) -> str:
+    """One line for a location's list entry: "55.0p per kWh", "30.0p to 80.0p per kWh", "Free to use"."""
+    if not tariffs:
+        return "Price not published"
+    if all(t.free for t in tariffs):
+        return "Free to use"
+    pence = sorted({p for t in tariffs for p in t.kwh_pence})
+    if not pence:
+        return tariffs[0].headline
+    if len(pence) == 1:
+        return f"{pence[0]}p per kWh"
+    return f"{pence[0]}p to {pence[-1]}p per kWh"
+
+
+def kw_tenths(watts: int) -> int:
+    return int(w.kw_number(watts) * 10)
+
+
+def format_tenths(tenths: int) -> str:
+    return w.format_kw(tenths * 100)
+
+
+@dataclass(slots=True)
+class ConnectorView:
+    label: str
+    format_words: str
+    power: str
+    kw_tenths: int
+    type_index: int
+    tariff: TariffWords | None
+
+
+@dataclass(slots=True)
+class EvseView:
+    title: str
+    anchor: str
+    status: str
+    status_words: str
+    status_detail: str
+    status_class: str
+    evse_id: str | None
+    payment: list[str]
+    reservable: bool
+    restrictions: list[str]
+    floor_level: str | None
+    directions: str | None
+    connectors: list[ConnectorView]
+    shared_tariff: TariffWords | None
+    updated_iso: str
+    updated_words: str
+
+
+@dataclass(slots=True)
+class LocationView:
+    id: str
+    key: str
+    href: str  # from the site root
+    seg: str  # URL segment (from inside locations/)
+    name: str
+    address: str
+    city: str
+    postal_code: str | None
+    state: str | None
+    latitude: str
+    longitude: str
+    osm_url: str
+    osm_directions_url: str
+    time_zone: str
+    hours: w.HoursText
+    directions: str | None
+    parking_type: str | None
+    facilities: list[str]
+    evses: list[EvseView]
+    avail_text: str
+    avail_class: str
+    types: list[str]
+    max_power: str
+    rapid: bool
+    price: str
+    updated_iso: str
+    updated_words: str
+    row: list[Any]  # compact index-data row
+
+
+class _Types:
+    """Connector labels present in the data, in a stable, driver-friendly order."""
+
+    def __init__(self, locations: list[ocpi.Location]) -> None:
+        labels = {
+            w.connector_label(c.standard, c.format)
+            for loc in locations for e in loc.evses or () for c in e.connectors
+        }
+        first = [t for t in _TYPE_ORDER if t in labels]
+        self.labels = first + sorted(labels - set(first), key=str.casefold)
+        self.index = {t: i for i, t in enumerate(self.labels)}
+
+
+def _evse_title(evse: ocpi.EVSE, n: int) -> str:
+    if evse.physical_reference:
+        return f"Charger {evse.physical_reference}"
+    return f"Charger {n}"
+
+
+def location_view(loc: ocpi.Location, tariffs: dict[str, TariffWords], types: _Types,
+                  now: str) -> LocationView:
+    seg = url_segment(loc.id)
+    zone = loc.time_zone
+    lat, lon = loc.coordinates.latitude, loc.coordinates.longitude
+    evses: list[EvseView] = []
+    compact: list[list[int]] = []
+    all_tariffs: dict[str, TariffWords] = {}
+    labels: set[str] = set()
+    max_tenths = 0
+    for n, e in enumerate(loc.evses or (), start=1):
+        conns: list[ConnectorView] = []
+        packed = [_STATUS_INDEX.get(e.status, _STATUS_INDEX["UNKNOWN"])]
+        for c in e.connectors:
+            label = w.connector_label(c.standard, c.format)
+            labels.add(label)
+            tenths = kw_tenths(w.power_watts(c))
+            max_tenths = max(max_tenths, tenths)
+            tw = None
+            for tid in c.tariff_ids or ():
+                tw = tariffs.get(tid) or tariffs.get(tid.casefold())
+                if tw:
+                    all_tariffs[tw.tariff_id] = tw
+                    break
+            conns.append(ConnectorView(label, w.format_words(c.format), w.power_words(c), tenths,
+                                       types.index[label], tw))
+            packed += [types.index[label], tenths]
+        compact.append(packed)
+        distinct = {id(cv.tariff) for cv in conns}
+        restrictions = [w.PARKING_RESTRICTION_WORDS.get(r, r) for r in e.parking_restrictions or ()]
+        evses.append(EvseView(
+            title=_evse_title(e, n),
+            anchor=f"charger-{n}",
+            status=e.status,
+            status_words=w.status_words(e.status),
+            status_detail=w.STATUS_DETAILS.get(e.status, ""),
+            status_class=w.status_class(e.status),
+            evse_id=e.evse_id,
+            payment=w.capability_words(e.capabilities),
+            reservable="RESERVABLE" in (e.capabilities or ()),
+            restrictions=restrictions,
+            floor_level=e.floor_level,
+            directions=w.english(e.directions),
+            connectors=conns,
+            shared_tariff=conns[0].tariff if len(distinct) == 1 else None,
+            updated_iso=e.last_updated,
+            updated_words=w.datetime_words(e.last_updated, zone),
+        ))
+    statuses = [e.status for e in evses]
+    avail_text, avail_class = availability(statuses)
+    ordered_types = sorted(labels, key=types.index.__getitem__)
+    price = price_summary(list(all_tariffs.values()))
+    name = loc.name or loc.address
+    row = [seg, name, loc.address, loc.city, loc.postal_code or "", price, compact]
+    return LocationView(
+        id=loc.id,
+        key=page_key(loc.id),
+        href=f"{LOCATIONS_DIR}/{seg}.html",
+        seg=seg,
+        name=name,
+        address=loc.address,
+        city=loc.city,
+        postal_code=loc.postal_code,
+        state=loc.state,
+        latitude=lat,
+        longitude=lon,
+        osm_url=f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}",
+        osm_directions_url=f"https://www.openstreetmap.org/directions?to={lat}%2C{lon}",
+        time_zone=zone,
+        hours=w.hours_text(loc.opening_times, zone, now, loc.charging_when_closed),
+        directions=w.english(loc.directions),
+        parking_type=w.PARKING_TYPE_WORDS.get(loc.parking_type) if loc.parking_type else None,
+        facilities=[w.FACILITY_WORDS.get(f, f) for f in loc.facilities or ()],
+        evses=evses,
+        avail_text=avail_text,
+        avail_class=avail_class,
+        types=ordered_types,
+        max_power=format_tenths(max_tenths),
+        rapid=max_tenths >= RAPID_KW * 10,
+        price=price,
+        updated_iso=loc.last_updated,
+        updated_words=w.datetime_words(loc.last_updated, zone),
+        row=row,
+    )
+
+
+def _sort_key(v: LocationView) -> tuple[str, str, str]:
+    return (v.city.casefold(), v.name.casefold(), v.id)
+
+
+# ------------------------------------------------------------------------------------ assets
+
+
+def _fingerprint(name: str, ext: str, body: bytes) -> str:
+    return f"assets/{name}.{hashlib.sha256(body).hexdigest()[:12]}.{ext}"
+
+
+def script_words() -> dict[str, Any]:
+    """The wording tables the script needs (the widget reads raw OCPI JSON)."""
+    from ..ocpi.enums import ConnectorFormat, ConnectorType
+    from typing import get_args
+
+    return {
+        "statuses": {s: [w.STATUS_WORDS[s], w.STATUS_CLASS[s]] for s in STATUS_ORDER},
+        "labels": {f"{std}|{fmt}": w.connector_label(std, fmt)
+                   for std in get_args(ConnectorType) for fmt in get_args(ConnectorFormat)},
+        "powerTypes": w.POWER_TYPE_WORDS,
+    }
+
+
+def render_assets(env: Environment, brand: Branding) -> dict[str, bytes]:
+    """The fingerprinted CSS, JS and icon: ``{"css": (key, body), ...}`` flattened to keys."""
+    root = Path(env.loader.searchpath[0]) / "assets"  # type: ignore[union-attr]
+    p = brand.palette
+    css = env.get_template("assets/style.css").render(
+        accent=p.accent, on_accent=p.on_accent, link=p.link, soft=p.soft, page_bg=PAGE_BG,
+        text=TEXT,
+    ).encode()
+    icon = env.get_template("assets/icon.svg").render(accent=p.accent, on_accent=p.on_accent).encode()
+    js_source = (root / "app.js").read_text(encoding="utf-8")
+    words_json = orjson.dumps(script_words(), option=orjson.OPT_SORT_KEYS).decode()
+    marker = "/*PCPR_WORDS*/null"
+    if marker not in js_source:
+        raise ValueError("templates/assets/app.js lacks the /*PCPR_WORDS*/null marker")
+    js = js_source.replace(marker, words_json).encode()
+    return {
+        "css": css, "js": js, "icon": icon,
+    }
+
+
+# ------------------------------------------------------------------------------------ render
+
+
+class Fragments:
+    """Pieces of HTML that repeat across thousands of pages (prices, connectors, opening hours,
+    badges), rendered once per distinct value. Values are escaped by the macros that make them."""
+
+    def __init__(self, macros: Any) -> None:
+        self.m = macros
+        self._price: dict[str, Markup] = {}
+        self._connector: dict[tuple[Any, ...], Markup] = {}
+        self._hours: dict[w.HoursText, Markup] = {}
+        self._badge: dict[tuple[str, str], Markup] = {}
+
+    def price(self, t: TariffWords | None) -> Markup:
+        key = t.tariff_id if t else ""
+        hit = self._price.get(key)
+        if hit is None:
+            hit = self._price[key] = Markup(self.m.price(t))
+        return hit
+
+    def connector(self, c: ConnectorView, with_price: bool) -> Markup:
+        key = (c.label, c.power, c.format_words, c.tariff.tariff_id if with_price and c.tariff else
+               ("-" if with_price else None))
+        hit = self._connector.get(key)
+        if hit is None:
+            hit = self._connector[key] = Markup(self.m.connector(c, self.price(c.tariff) if with_price else ""))
+        return hit
+
+    def hours(self, h: w.HoursText) -> Markup:
+        hit = self._hours.get(h)
+        if hit is None:
+            hit = self._hours[h] = Markup(self.m.hours(h))
+        return hit
+
+    def badge(self, text: str, cls: str) -> Markup:
+        hit = self._badge.get((text, cls))
+        if hit is None:
+            hit = self._badge[(text, cls)] = Markup(self.m.badge(text, cls))
+        return hit
+
+
+@dataclass
+class PageCache:
+    """Rendered pages kept between calls by a long-running publisher (``pcpr publish --watch``).
+
+    A Location's view and page are reused while the caller passes the *same* (immutable) model
+    object, the site-wide inputs (branding, assets, tariffs in words, connector types) are
+    unchanged, and the same exceptional opening periods are still current. List pages are reused
+    while they list the same views. Anything else renders afresh, so the output is always exactly
+    what an uncached render gives.
+    """
+
+    fingerprint: Any = None
+    locations: dict[str, tuple[Any, tuple[bool, ...], LocationView, bytes]] = field(default_factory=dict)
+    lists: dict[str, tuple[tuple[Any, ...], bytes]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+
+def _hours_key(loc: ocpi.Location, now: str) -> tuple[bool, ...]:
+    """Which exceptional periods are still shown: the only way ``now`` changes a page."""
+    h = loc.opening_times
+    if h is None:
+        return ()
+    periods = [*(h.exceptional_closings or ()), *(h.exceptional_openings or ())]
+    return tuple(p.period_end > now for p in periods)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Rendering makes millions of short-lived strings and no reference cycles; pausing the
+    cyclic collector avoids repeated full scans of the (large) dataset. Always restored."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pages(views: list[LocationView]) -> list[list[LocationView]]:
+    return [views[i:i + PAGE_SIZE] for i in range(0, len(views), PAGE_SIZE)] or [[]]
+
+
+def list_page_key(n: int) -> str:
+    return "index.html" if n == 1 else f"index-{n}.html"
+
+
+def embed_path(location_id: str) -> str:
+    """The live-status widget of one Location, relative to the site root."""
+    return f"{EMBED_LOCATION}?location={quote(location_id, safe='')}"
+
+
+def render_pages(dataset: Any, config: Any, cache: PageCache | None = None) -> dict[str, bytes]:
+    """Every HTML page, asset, index file, sitemap and robots.txt, keyed from the site root.
+
+    ``cache`` (optional) lets a long-running caller skip re-rendering unchanged Locations; the
+    bytes are the same with or without it.
+    """
+    with _gc_paused():
+        return _render_pages(dataset, config, cache)
+
+
+def _render_pages(dataset: Any, config: Any, cache: PageCache | None) -> dict[str, bytes]:
+    env = environment()
+    brand = branding(dataset, config)
+    now = dataset.exported_at
+    files: dict[str, bytes] = {}
+
+    assets = render_assets(env, brand)
+    keys = {name: _fingerprint({"css": "style", "js": "app", "icon": "icon"}[name],
+                               {"css": "css", "js": "js", "icon": "svg"}[name], body)
+            for name, body in assets.items()}
+    for name, body in assets.items():
+        files[keys[name]] = body
+
+    tariff_map: dict[str, TariffWords] = {}
+    for t in dataset.tariffs:
+        tw = tariff_words(t)
+        tariff_map[t.id] = tw
+        tariff_map.setdefault(t.id.casefold(), tw)
+    types = _Types(dataset.locations)
+
+    updated = newest(
+        [loc.last_updated for loc in dataset.locations] + [t.last_updated for t in dataset.tariffs],
+        now,
+    )
+    counts = {
+        "locations": len(dataset.locations),
+        "evses": sum(len(loc.evses or ()) for loc in dataset.locations),
+        "connectors": sum(len(e.connectors) for loc in dataset.locations for e in loc.evses or ()),
+        "tariffs": len(dataset.tariffs),
+    }
+    # What every page may show. Location pages show none of the often-changing values
+    # (counts, newest update), so one status change re-renders one location page.
+    stable = {
+        "name": brand.name,
+        "title": brand.title,
+        "base_url": brand.base_url,
+        "logo_url": brand.logo_url,
+        "css": keys["css"],
+        "js": keys["js"],
+        "icon": keys["icon"],
+        "csp": CSP,
+        "ogl_url": OGL_URL,
+        "ocpi_url": OCPI_URL,
+        "pcpr_url": PCPR_URL,
+        "types": types.labels,
+        "min_power_options": MIN_POWER_OPTIONS,
+        "rounding": "Prices include VAT and are rounded half up to the nearest tenth of a penny.",
+    }
+    site = {
+        **stable,
+        "max_age": config.publish.max_age,
+        "counts": counts,
+        "updated": updated,
+        "updated_words": w.datetime_words(updated, "Europe/London"),
+    }
+    fingerprint = (tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in stable.items()),
+                   tuple(sorted(tariff_map.items())))
+    if cache is not None and cache.fingerprint != fingerprint:
+        cache.fingerprint = fingerprint
+        cache.locations.clear()
+        cache.lists.clear()
+
+    def canonical(path: str) -> str | None:
+        return f"{brand.base_url}{path}" if brand.base_url else None
+
+    # --- location pages
+    frag = Fragments(env.globals["m"])
+    location_tpl = env.get_template("location.html")
+    views: list[LocationView] = []
+    fresh: dict[str, tuple[Any, tuple[bool, ...], LocationView, bytes]] = {}
+    for loc in dataset.locations:
+        hours_key = _hours_key(loc, now)
+        hit = cache.locations.get(loc.id) if cache is not None else None
+        if hit is not None and hit[0] is loc and hit[1] == hours_key:
+            view, body = hit[2], hit[3]
+            if cache is not None:
+                cache.hits += 1
+        else:
+            view = location_view(loc, tariff_map, types, now)
+            body = location_tpl.render(
+                site=site, root="../", page="location", v=view, frag=frag,
+                canonical=canonical(view.href), embed_path=embed_path(view.id),
+            ).encode()
+            if cache is not None:
+                cache.misses += 1
+        fresh[loc.id] = (loc, hours_key, view, body)
+        files[view.key] = body
+        views.append(view)
+    if cache is not None:
+        cache.locations = fresh
+    views.sort(key=_sort_key)
+
+    # --- finder list pages (no-JavaScript browsing)
+    pages = _pages(views)
+    pager = [
+        {"n": n, "href": list_page_key(n),
+         "label": (f"{p[0].city} to {p[-1].city}" if p and p[0].city != p[-1].city
+                   else (p[0].city if p else "No locations"))}
+        for n, p in enumerate(pages, start=1)
+    ]
+    pager_key = tuple(p["label"] for p in pager)
+    index_tpl = env.get_template("index.html")
+    lists: dict[str, tuple[tuple[Any, ...], bytes]] = {}
+    for n, page in enumerate(pages, start=1):
+        key = list_page_key(n)
+        list_key = (pager_key, counts["locations"], counts["evses"], tuple(page))
+        hit = cache.lists.get(key) if cache is not None else None
+        if hit is not None and hit[0][:3] == list_key[:3] and len(hit[0][3]) == len(page) and all(
+                a is b for a, b in zip(hit[0][3], page)):
+            body = hit[1]
+        else:
+            body = index_tpl.render(
+                site=site, root="", page="finder", views=page, number=n, pager=pager,
+                canonical=canonical("" if n == 1 else key),
+            ).encode()
+        lists[key] = (list_key, body)
+        files[key] = body
+    if cache is not None:
+        cache.lists = lists
+
+    # --- compact index data, loaded progressively by the finder
+    chunks = [views[i:i + CHUNK_SIZE] for i in range(0, len(views), CHUNK_SIZE)]
+    chunk_keys = [f"index-data/{i}.json" for i in range(1, len(chunks) + 1)]
+    for key, chunk in zip(chunk_keys, chunks):
+        files[key] = orjson.dumps({"rows": [v.row for v in chunk]})
+    files[INDEX_DATA] = orjson.dumps({
+        "format": INDEX_FORMAT,
+        "count": len(views),
+        "chunks": chunk_keys,
+        "fields": ["href", "name", "address", "city", "postal_code", "price",
+                   "evses[status, (type, kW×10)…]"],
+        "statuses": [[s, w.STATUS_WORDS[s], w.STATUS_CLASS[s]] for s in STATUS_ORDER],
+        "types": types.labels,
+    })
+
+    # --- open data page and widgets
+    example = views[0] if views else None
+    files[OPEN_DATA] = env.get_template("open-data.html").render(
+        site=site, root="", page="open-data", canonical=canonical(OPEN_DATA),
+        example=example,
+        links_path=EMBED_LINKS,
+        location_path=embed_path(example.id if example else "LOCATION-ID"),
+        locations_path=LOCATIONS_FEED,
+        tariffs_path=TARIFFS_FEED,
+    ).encode()
+    files[EMBED_LINKS] = env.get_template("embed-links.html").render(
+        site=site, root="../", page="embed-links", canonical=None,
+    ).encode()
+    files[EMBED_LOCATION] = env.get_template("embed-location.html").render(
+        site=site, root="../", page="embed-location", canonical=None,
+    ).encode()
+
+    # --- sitemap and robots.txt
+    files.update(render_sitemaps(env, brand.base_url, views, len(pages), updated))
+    files[ROBOTS] = env.get_template("robots.txt").render(
+        site=site, sitemap=f"{brand.base_url}{SITEMAP}" if brand.base_url else None,
+    ).encode()
+    return files
+
+
+def render_sitemaps(env: Environment, base: str, views: list[LocationView], pages: int,
+                    updated: str) -> dict[str, bytes]:
+    """``sitemap.xml``: absolute URLs need ``[site] base_url``; without it the sitemap is a
+    valid, empty ``urlset``. Past :data:`SITEMAP_SIZE` URLs it becomes a sitemap index."""
+    tpl = env.get_template("sitemap.xml")
+    if not base:
+        return {SITEMAP: tpl.render(urls=[], base=base, note=True).encode()}
+    urls = [(base, updated)] + [(f"{base}{list_page_key(n)}", updated) for n in range(2, pages + 1)]
+    urls.append((f"{base}{OPEN_DATA}", updated))
+    urls += [(f"{base}{v.href}", v.updated_iso) for v in views]
+    if len(urls) <= SITEMAP_SIZE:
+        return {SITEMAP: tpl.render(urls=urls, base=base, note=False).encode()}
+    files: dict[str, bytes] = {}
+    parts = []
+    for i in range(0, len(urls), SITEMAP_SIZE):
+        part = urls[i:i + SITEMAP_SIZE]
+        key = f"sitemap-{i // SITEMAP_SIZE + 1}.xml"
+        files[key] = tpl.render(urls=part, base=base, note=False).encode()
+        parts.append((f"{base}{key}", max(u[1] for u in part)))
+    files[SITEMAP] = env.get_template("sitemap-index.xml").render(sitemaps=parts).encode()
+    return files
+
+
+__all__ = [
+    "Branding", "CSP", "LocationView", "PageCache", "Palette", "availability", "branding", "contrast",
+    "location_view", "page_key", "palette", "price_summary", "render_pages", "templates_dir",
+    "url_segment",
+]
