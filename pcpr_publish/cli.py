@@ -27,6 +27,15 @@ Exit codes:
 """
 
 
+STATUSES_OPTION = click.option(
+    "--statuses", type=click.Path(dir_okay=False), default=None,
+    help="Status overlay: JSON object or NDJSON of EVSE uid → status (and updated_at), applied "
+         "on top of the export.")
+LOG_FORMAT_OPTION = click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="The summary line (one per run or watch cycle): text, or JSON for log shippers.")
+
+
 def _fail(exc: PcprError) -> None:
     click.echo(f"pcpr: error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -94,17 +103,19 @@ Examples:
 @click.option("--strict", is_flag=True, default=None, help="Refuse to write anything if any error is found.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Where to write the JSON report (default: <out>.report.json, beside the output).")
+@STATUSES_OPTION
+@LOG_FORMAT_OPTION
 @click.pass_context
 @handle_errors
 def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | None,
-          report_path: str | None, **inputs: Any) -> None:
+          report_path: str | None, statuses: str | None, log_format: str, **inputs: Any) -> None:
     """Build the published files of EXPORT into a local folder."""
     from .commands.publish import run
 
     config = _config(ctx, build={"strict": strict, "report": report_path})
-    result = run(list(export), out, config, strict=bool(strict), guards=False,
-                 **input_args(export, config, **inputs))
-    _print_outcome(result, out)
+    result = run(list(export), out, config, strict=bool(strict), guards=False, statuses=statuses,
+                 **_progress(), **input_args(export, config, **inputs))
+    _print_outcome(result, out, log_format)
 
 
 @cli.command(epilog="""\b
@@ -118,16 +129,17 @@ Examples:
 @input_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
 @click.option("--strict", is_flag=True, default=None, help="Exit 1 when any error is found.")
+@STATUSES_OPTION
 @click.pass_context
 @handle_errors
 def validate(ctx: click.Context, export: tuple[str, ...], json_path: str | None,
-             strict: bool | None, **inputs: Any) -> None:
+             strict: bool | None, statuses: str | None, **inputs: Any) -> None:
     """Check EXPORT and print a summary of every problem; writes nothing else."""
     from .commands.validate import validate_export
 
     config = _config(ctx, build={"strict": strict})
     code = validate_export(list(export), config, json_path=json_path, echo=click.echo,
-                           **input_args(export, config, **inputs))
+                           statuses=statuses, **input_args(export, config, **inputs))
     sys.exit(code)
 
 
@@ -137,6 +149,7 @@ Examples:
   pcpr publish export.json --to s3://my-bucket/opendata --dry-run
   pcpr publish export.json --to s3://my-bucket/opendata --max-export-age 0 --allow-shrink
   pcpr publish --from-ocpi https://cpo.example/ocpi/versions --token T --to /var/www/opendata
+  pcpr publish export.json --statuses live.ndjson --to s3://my-bucket/opendata --watch --interval 0.5
 """ + EXIT_CODES_HELP)
 @click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
 @input_options
@@ -158,15 +171,27 @@ Examples:
               help="Path-style S3 addressing (default: on when an endpoint URL is given).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Parallel uploads (default 8).")
+@STATUSES_OPTION
+@click.option("--watch", is_flag=True,
+              help="Keep running: republish what changed whenever the export or the status overlay changes.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="With --watch: seconds between checks for a change.")
+@LOG_FORMAT_OPTION
 @click.pass_context
 @handle_errors
 def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: bool, strict: bool | None,
             allow_shrink: bool, max_export_age: int | None, max_age: int | None,
             report_path: str | None, profile: str | None, region: str | None,
             endpoint_url: str | None, path_style: bool | None, workers: int | None,
+            statuses: str | None, watch: bool, interval: float, log_format: str,
             **inputs: Any) -> None:
-    """Publish EXPORT to a folder or S3, uploading only what changed."""
-    from .commands.publish import run
+    """Publish EXPORT to a folder or S3, uploading only what changed.
+
+    With --watch it keeps running and republishes only what changed (a status change: that
+    location's files, the feeds and the availability list) until SIGTERM or SIGINT, which stop
+    it between cycles so the target is never left half-published.
+    """
+    from .commands.publish import make_publisher, run
 
     config = _config(
         ctx,
@@ -175,15 +200,26 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
             "path_style": path_style},
     )
+    if watch:
+        if dry_run:
+            raise click.UsageError("--watch and --dry-run cannot be combined")
+        from .commands.watch import watch as watch_loop
+        from .progress import RunLog
+
+        publisher = make_publisher(list(export), target, config, strict=bool(strict),
+                                   allow_shrink=allow_shrink, statuses=statuses,
+                                   **input_args(export, config, **inputs))
+        sys.exit(watch_loop(publisher, interval=interval, log=RunLog(log_format)))
     result = run(list(export), target, config, strict=bool(strict), dry_run=dry_run,
-                 allow_shrink=allow_shrink, **input_args(export, config, **inputs))
+                 allow_shrink=allow_shrink, statuses=statuses, **_progress(),
+                 **input_args(export, config, **inputs))
     if dry_run:
         from .commands.plan_text import plan_lines
 
         for line in plan_lines(result.plan):
             click.echo(line)
         return
-    _print_outcome(result, target)
+    _print_outcome(result, target, log_format)
 
 
 @cli.command("init-bucket", epilog="""\b
@@ -248,17 +284,41 @@ def schemas_cmd(out: str) -> None:
         click.echo(path)
 
 
-def _print_outcome(result: Any, target: str) -> None:
+def _progress() -> dict[str, Any]:
+    """Progress bars for people at a terminal; nothing under cron."""
+    from .progress import Bar
+
+    return {"progress": Bar("upload"), "build_progress": Bar("validate")}
+
+
+def _print_outcome(result: Any, target: str, log_format: str = "text") -> None:
+    """One summary line per run (text, or JSON for log shippers)."""
+    from .progress import RunLog
+
     ds = result.dataset
     counts = ds.report.severity_counts()
-    line = (f"published {ds.counts['locations_published']} locations, "
-            f"{ds.counts['evses_published']} EVSEs, {ds.counts['tariffs_published']} tariffs "
-            f"to {target}")
-    if result.deployed:
-        line += f" ({result.deployed.summary()})"
+    fields: dict[str, Any] = {
+        "target": target,
+        "locations": ds.counts["locations_published"],
+        "evses": ds.counts["evses_published"],
+        "tariffs": ds.counts["tariffs_published"],
+        "errors": counts["ERROR"], "warnings": counts["WARNING"], "info": counts["INFO"],
+        "report": result.report_path,
+    }
+    d = result.deployed
+    if d is not None:
+        fields.update(uploaded=d.uploaded, unchanged=d.unchanged, deleted=d.deleted,
+                      bytes=d.bytes_uploaded, seconds=round(sum(result.timings.values()), 2))
+    if log_format == "json":
+        RunLog("json").line("published", **fields)
+        return
+    line = (f"published {fields['locations']} locations, {fields['evses']} EVSEs, "
+            f"{fields['tariffs']} tariffs to {target}")
+    if d is not None:
+        line += f" ({d.summary()})"
+    line += (f"; report: {result.report_path} ({counts['ERROR']} errors, {counts['WARNING']} "
+             f"warnings, {counts['INFO']} info)")
     click.echo(line)
-    click.echo(f"report: {result.report_path} ({counts['ERROR']} errors, {counts['WARNING']} "
-               f"warnings, {counts['INFO']} info)")
 
 
 def main() -> None:

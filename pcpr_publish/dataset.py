@@ -8,7 +8,7 @@ the export, so nothing but whitelisted OCPI fields of selected objects can reach
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .checks import (
@@ -175,6 +175,7 @@ def build_dataset(
     previous: Previous | None = None,
     statuses: Mapping[str, StatusEntry] | None = None,
     cache: BuildCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Dataset:
     """Apply the selection rules and construct every published object strictly.
 
@@ -195,7 +196,10 @@ def build_dataset(
               "tariffs_in": len(export.tariffs), "evses_published": 0, "connectors_published": 0}
     published_uids: set[str] = set()
 
+    total = len(export.sites)
     for i, site in enumerate(export.sites):
+        if progress is not None and (i % 500 == 0 or i == total - 1):
+            progress(i + 1, total)
         key = (id(site), *(statuses.get(e.uid.casefold()) for e in site.evses))
         hit = cache.sites.get(i)
         if hit is not None and hit[0] == key:

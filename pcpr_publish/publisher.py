@@ -22,23 +22,34 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .config import Config
 from .dataset import BuildCache, Dataset, build_dataset
 from .deploy import DeployResult, execute
-from .errors import GuardError, StrictModeError, TargetError
+from .errors import GuardError, InputError, StrictModeError, TargetError
 from .export.reader import LoadedExport
-from .inputs import load_input
-from .notices import Report
+from .inputs import load_input, relocate_notices
+from .notices import PREVIOUS_UNREADABLE, Action, Report
 from .overlay import Overlay, load_overlay
-from .plan import MANIFEST_KEY, ManifestEntry, Plan, check_shrink, make_plan, parse_manifest, with_manifest
+from .plan import (
+    MANIFEST_KEY,
+    ManifestEntry,
+    Plan,
+    check_shrink,
+    make_plan,
+    parse_manifest,
+    tariff_bridge,
+    with_manifest,
+)
 from .render.html import PageCache, render_pages
 from .render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, RenderCache, render_json
 from .report import report_document, write_report
-from .sitefiles import SiteFile, cache_control, content_type
+from .sitefiles import SiteFile, cache_control, content_type, make_site
 from .stores.base import LockHeld, Store, open_store
 from .timestamps import Previous
+from .timeutil import parse_datetime
 
 Progress = Callable[[int, int], None]
 
@@ -54,9 +65,78 @@ def _signature(paths: Sequence[str]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def read_previous(store: Store, report: Report) -> Previous:
+    """The feeds the target holds now, for rule 8 (unchanged objects keep last_updated)."""
+    try:
+        return Previous.from_feeds(store.read(LOCATIONS_FEED), store.read(TARIFFS_FEED))
+    except Exception as exc:  # noqa: BLE001 - any unreadable feed is only a warning
+        report.add(PREVIOUS_UNREADABLE, kind="Export", object_id="", path=store.url,
+                   message=f"previous feeds at {store.url} could not be read ({exc}); unchanged "
+                   "objects get a new last_updated this time", action=Action.IGNORED)
+        return Previous()
+
+
+def default_report_path(target: str) -> str:
+    """Beside the output, never inside it: ``site`` → ``site.report.json``; S3 → ./pcpr-report.json."""
+    if target.startswith("s3://"):
+        return "pcpr-report.json"
+    out = Path(target).resolve()
+    return str(out.parent / f"{out.name}.report.json")
+
+
+def check_report_path(report_path: str, target: str) -> None:
+    if target.startswith("s3://"):
+        return
+    out = Path(target).resolve()
+    rp = Path(report_path).resolve()
+    if rp == out or out in rp.parents:
+        raise InputError(report_path, None, f"the report must not be written inside the published "
+                         f"output {target} (it names private sites)")
+
+
+def check_target_is_ours(store: Store, target: str) -> None:
+    """Never write into (and later delete from) a folder pcpr did not make."""
+    if target.startswith("s3://"):
+        return
+    p = Path(target)
+    if p.exists() and not p.is_dir():
+        raise InputError(target, None, "output exists and is not a folder")
+    if p.is_dir() and any(p.iterdir()) and store.read(MANIFEST_KEY) is None:
+        raise InputError(target, None, "output folder is not empty and was not made by pcpr "
+                         f"(no {MANIFEST_KEY}); choose an empty or new folder")
+
+
+def check_export_age(dataset: Dataset, max_age: int, now: float | None = None) -> None:
+    if max_age <= 0:
+        return
+    exported = parse_datetime(dataset.exported_at)
+    assert exported is not None
+    age = (now if now is not None else time.time()) - exported.timestamp()
+    if age > max_age:
+        raise GuardError(
+            f"refusing to publish: the export is {age / 60:.1f} minutes old (exported_at "
+            f"{dataset.exported_at}), more than --max-export-age {max_age}s; nothing was changed"
+        )
+
+
+def store_options(config: Config) -> dict[str, object]:
+    s3 = config.s3
+    options: dict[str, object] = {k: v for k, v in s3.model_dump().items() if v is not None}
+    options["workers"] = config.publish.workers  # sizes the S3 connection pool
+    return options
+
+
+def render_site(dataset: Dataset, config: Config) -> dict[str, SiteFile]:
+    """Every published file with its headers, plus the manifest (a one-off, uncached render)."""
+    files = render_json(dataset.locations, dataset.tariffs, dataset.exported_at)
+    files.update(render_pages(dataset, config))
+    return with_manifest(make_site(files, config.publish.max_age))
+
+
 @dataclass
 class CycleResult:
     dataset: Dataset
+    site: dict[str, SiteFile]
     plan: Plan
     deployed: DeployResult | None
     reason: str  # first run | export changed | overlay changed | forced
@@ -82,9 +162,8 @@ class Publisher:
         allow_shrink: bool = False,
         report_path: str | None = None,
         upload_progress: Progress | None = None,
+        build_progress: Progress | None = None,
     ) -> None:
-        from .commands.publish import check_report_path, default_report_path
-
         self.inputs = list(inputs)
         self.target = target
         self.config = config
@@ -98,6 +177,7 @@ class Publisher:
         check_report_path(self.report_path, target)
         self._store = store
         self.upload_progress = upload_progress
+        self.build_progress = build_progress
         self.loaded: LoadedExport | None = None
         self.overlay: Overlay | None = None
         self._export_sig: tuple[Any, ...] | None = None
@@ -113,9 +193,7 @@ class Publisher:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from .commands.publish import _store_options
-
-            self._store = open_store(self.target, **_store_options(self.config))
+            self._store = open_store(self.target, **store_options(self.config))
         return self._store
 
     # -- one cycle -------------------------------------------------------------------------------
@@ -151,9 +229,7 @@ class Publisher:
         store = self.store
         scratch = Report()
         if first:
-            from .commands.publish import _check_target_is_ours, read_previous
-
-            _check_target_is_ours(store, self.target)
+            check_target_is_ours(store, self.target)
             self.previous = read_previous(store, scratch)
         elif reason == "export changed" and self.last_site:
             # The cache is keyed on the export object; a new export rebuilds every site, with
@@ -169,9 +245,11 @@ class Publisher:
             previous=self.previous,
             statuses=self.overlay.entries if self.overlay else None,
             cache=self.build_cache,
+            progress=self.build_progress if first or reason == "export changed" else None,
         )
         dataset.report.notices[:0] = (self.loaded.notices + scratch.notices
                                       + (self.overlay.notices if self.overlay else []))
+        relocate_notices(dataset.report, self.loaded)
         timings["validate"] = time.monotonic() - t
         sites_rebuilt = self.build_cache.misses
 
@@ -180,9 +258,7 @@ class Publisher:
             raise StrictModeError(f"--strict: {dataset.report.severity_counts()['ERROR']} errors; "
                                   f"nothing was published (see {self.report_path})")
         if self.guards and reason in ("first run", "export changed"):
-            from .commands.publish import _check_export_age
-
-            _check_export_age(dataset, self.config.publish.max_export_age)
+            check_export_age(dataset, self.config.publish.max_export_age)
 
         t = time.monotonic()
         site = self.render(dataset)
@@ -193,20 +269,26 @@ class Publisher:
         if self.remote is None:
             self.remote = parse_manifest(store.read(MANIFEST_KEY))
             listing = store.list()
-        plan = make_plan(site, self.remote, listing)
+            remote_tariffs = store.read(TARIFFS_FEED) if TARIFFS_FEED in listing else None
+        else:
+            last = self.last_site.get(TARIFFS_FEED)
+            remote_tariffs = last.body if last is not None else None
+        # Tariffs the new feed drops stay in a bridge feed until the locations stop using them.
+        bridges = tariff_bridge(site, remote_tariffs) if remote_tariffs is not None else {}
+        plan = make_plan(site, self.remote, listing, bridges)
         timings["plan"] = time.monotonic() - t
         if self.guards:
             check_shrink(plan, self.config.publish.max_shrink, self.allow_shrink)
         if dry_run:
             self._write_report(dataset, published=False)
-            return CycleResult(dataset, plan, None, reason, sites_rebuilt, timings)
+            return CycleResult(dataset, site, plan, None, reason, sites_rebuilt, timings)
 
         t = time.monotonic()
         deployed = self._deploy(plan, site, dataset)
         timings["upload"] = time.monotonic() - t
         self.last_site = site
         self._write_report(dataset, published=True)
-        return CycleResult(dataset, plan, deployed, reason, sites_rebuilt, timings)
+        return CycleResult(dataset, site, plan, deployed, reason, sites_rebuilt, timings)
 
     def render(self, dataset: Dataset) -> dict[str, SiteFile]:
         """Rendered files with headers and hashes; unchanged bytes reuse their SiteFile."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..config import Config
 from ..dataset import build_dataset
+from ..overlay import load_overlay
 from ..inputs import load_input, relocate_notices
 from ..report import report_document, summary_table, write_report
 
@@ -18,12 +19,15 @@ def validate_export(
     echo: Callable[[str], None],
     input_format: str = "auto",
     input_options: dict[str, object] | None = None,
+    statuses: str | None = None,
 ) -> int:
     """Print the summary table; return the exit code (1 when --strict and errors were found)."""
     paths = [export_path] if isinstance(export_path, str) else list(export_path)
     loaded = load_input(paths, input_format, **(input_options or {}))
-    dataset = build_dataset(loaded.export, source=loaded.path, operator_defaults=config.operator_defaults())
-    dataset.report.notices[:0] = loaded.notices
+    overlay = load_overlay(statuses) if statuses else None
+    dataset = build_dataset(loaded.export, source=loaded.path, operator_defaults=config.operator_defaults(),
+                            statuses=overlay.entries if overlay else None)
+    dataset.report.notices[:0] = loaded.notices + (overlay.notices if overlay else [])
     relocate_notices(dataset.report, loaded)
     echo(summary_table(dataset.report, dataset.counts))
     if json_path:
