@@ -94,8 +94,12 @@ def http_get(url: str) -> bytes | None:
 def pick_changes(site_dir: Path, count: int, seed: int) -> dict[str, tuple[str, str]]:
     """``count`` published EVSEs on distinct locations → (location id, new status)."""
     feed = json.loads((site_dir / "locations.json").read_bytes())["data"]
+    # EVSEs whose published status is their own (not forced to INOPERATIVE/UNKNOWN by
+    # is_enabled/online), so the overlay's status is what consumers will see.
+    usable = [loc for loc in feed
+              if loc["evses"][0]["status"] in ("AVAILABLE", "CHARGING", "OUTOFORDER", "RESERVED", "BLOCKED")]
     rng = random.Random(seed)
-    chosen = rng.sample(feed, min(count, len(feed)))
+    chosen = rng.sample(usable, min(count, len(usable)))
     out = {}
     for loc in chosen:
         evse = loc["evses"][0]
