@@ -58,7 +58,7 @@ class S3Config(Section):
 
 
 class SiteConfig(Section):
-    """Branding and public URLs of the HTML pages (see docs/pages.md)."""
+    """Branding and public URLs of the HTML pages (see the README, Human-readable pages)."""
 
     base_url: str | None = Field(default=None, pattern=r"^https?://[\x21-\x7e]+$",
                                  description="public URL of the site root, used for absolute "

@@ -202,7 +202,7 @@ OVERLAY_INVALID_ENTRY = _define(
     "README.md#status-overlay",
 )
 
-# ---- OCPI input (pcpr_publish.ocpi_input; docs/ocpi-input.md) ---------------------------------
+# ---- OCPI input (pcpr_publish.ocpi_input; README.md, OCPI input) ---------------------------------
 # Real-world OCPI feeds are read permissively; every defect that is normalised, and every guess
 # that is refused, gets one of these notices with the input file and JSON path of the object.
 OCPI_ENVELOPE = _define(
@@ -215,8 +215,8 @@ OCPI_ENVELOPE = _define(
 OCPI_EXPORTED_AT = _define(
     "ocpi_exported_at", I, "How exported_at was chosen for OCPI input",
     "OCPI dumps carry no export time: pcpr uses the pull time, else the oldest envelope "
-    "timestamp, else the newest last_updated, else the time of reading (docs/ocpi-input.md).",
-    "docs/ocpi-input.md#exported_at",
+    "timestamp, else the newest last_updated, else the time of reading (see the README, OCPI input).",
+    "README.md#exported_at",
 )
 OCPI_2_1_1_FIELDS = _define(
     "ocpi_2_1_1_fields", W, "OCPI 2.1.1 field names converted",
@@ -266,13 +266,13 @@ OCPI_DUPLICATE_OBJECT = _define(
     "ocpi_duplicate_object", W, "Object repeated in the input",
     "The same Location or Tariff id appears more than once. Identical copies are collapsed; of "
     "copies with different last_updated, the newest is kept.",
-    "docs/ocpi-input.md#duplicates",
+    "README.md#duplicates",
 )
 OCPI_DUPLICATE_CONFLICT = _define(
     "ocpi_duplicate_conflict", E, "Conflicting copies of one object",
     "The same id appears with different content and no newer last_updated to choose by; pcpr "
     "does not guess which is right, every copy is excluded.",
-    "docs/ocpi-input.md#duplicates",
+    "README.md#duplicates",
 )
 OCPI_PARTY_MISSING = _define(
     "ocpi_party_missing", W, "country_code/party_id missing",
@@ -295,8 +295,8 @@ OCPI_MISSING_FIELD = _define(
 OCPI_PUBLISH_MISSING = _define(
     "ocpi_publish_missing", W, "Location without publish",
     "The Location has no publish flag (required in 2.2.1; absent in 2.1.1). A Location served "
-    "in a feed without the flag is read as publish: true (docs/ocpi-input.md).",
-    "docs/ocpi-input.md#selection",
+    "in a feed without the flag is read as publish: true (see the README, OCPI input).",
+    "README.md#mapping-to-the-export-format-and-the-selection-rules",
 )
 OCPI_PUBLISH_CONFLICT = _define(
     "ocpi_publish_conflict", W, "publish true with publish_allowed_to",
@@ -308,7 +308,7 @@ OCPI_ID_DERIVED = _define(
     "ocpi_id_derived", W, "Missing id derived",
     "A Location has no id, an EVSE no uid or a connector no id; a stable id is derived (the "
     "Location name, the evse_id, the position) and published.",
-    "docs/ocpi-input.md#ids",
+    "README.md#ids",
 )
 OCPI_ALT_TEXT_DROPPED = _define(
     "ocpi_alt_text_dropped", W, "Internal name in tariff_alt_text",
@@ -348,32 +348,32 @@ OCPI_EVSE_ID_OTHER_PARTY = _define(
 OCPI_PUBLIC_TARIFF_CHOSEN = _define(
     "ocpi_public_tariff_chosen", I, "Public tariff chosen among several",
     "The connector lists several tariffs; the public tariff rule chose one "
-    "(docs/ocpi-input.md#public-tariff).",
-    "docs/ocpi-input.md#public-tariff",
+    "(README.md#public-tariff).",
+    "README.md#public-tariff",
 )
 OCPI_PUBLIC_TARIFF_AMBIGUOUS = _define(
     "ocpi_public_tariff_ambiguous", E, "Public tariff ambiguous",
     "Several tariffs of the connector qualify as its public tariff with different prices. As "
     "an error the EVSE is excluded; as a warning it was resolved as the message says.",
-    "docs/ocpi-input.md#public-tariff",
+    "README.md#public-tariff",
 )
 OCPI_NO_PUBLIC_TARIFF = _define(
     "ocpi_no_public_tariff", E, "No tariff of the connector applies now",
     "None of the connector's tariffs is active now with a walk-up type (AD_HOC_PAYMENT, "
     "untyped, REGULAR); the EVSE is excluded.",
-    "docs/ocpi-input.md#public-tariff",
+    "README.md#public-tariff",
 )
 OCPI_NO_TARIFFS = _define(
     "ocpi_no_tariffs", W, "No tariffs in the input",
     "The input holds Locations but no Tariffs, so no EVSE can be published (give the tariff "
     "file(s) too).",
-    "docs/ocpi-input.md",
+    "README.md, OCPI input",
 )
 OCPI_OBJECT_IGNORED = _define(
     "ocpi_object_ignored", W, "Input item ignored",
     "An item of the input is neither an OCPI Location nor a Tariff (or not a JSON object); it "
     "is ignored.",
-    "docs/ocpi-input.md",
+    "README.md, OCPI input",
 )
 OCPI_PULL_PAGING = _define(
     "ocpi_pull_paging", W, "Pagination problem",
@@ -386,7 +386,7 @@ OCPI_PULL_RETRY = _define(
     "ocpi_pull_retry", I, "Request retried",
     "The server answered 429 or 5xx (or the connection failed) and the request was retried "
     "after a backoff.",
-    "docs/ocpi-input.md#pull",
+    "README.md, OCPI input#pull",
 )
 
 SAMPLE_CAP = 50

@@ -181,7 +181,7 @@ def init_bucket(
             raise S3Error(store.url, "the bucket's Block Public Access settings refuse a public "
                           "bucket policy: allow public bucket policies for this bucket "
                           "(BlockPublicPolicy and RestrictPublicBuckets off), then run again; "
-                          "see docs/s3.md") from None
+                          "see the README, Publishing to S3") from None
         raise S3Error(store.url, f"applying the bucket policy: {describe_error(exc)}") from None
     try:
         store.client.put_bucket_cors(Bucket=store.bucket, CORSConfiguration=setup.cors)

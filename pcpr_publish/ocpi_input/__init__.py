@@ -3,7 +3,7 @@
 The reader turns OCPI 2.1.1 / 2.2.1 objects, as real feeds write them, into the same
 ``pcpr-export/1`` :class:`~pcpr_publish.export.models.Export` a back office hands over, with one
 notice per normalised defect. Selection, validation and publishing then run unchanged. See
-``docs/ocpi-input.md`` for the mapping, the public-tariff rule and the notice codes.
+``the README, OCPI input`` for the mapping, the public-tariff rule and the notice codes.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def load_ocpi(
 
     ``paths`` are files (or folders of ``*.json``); ``tariffs`` are more files read as tariffs
     when their content does not say. ``from_ocpi`` pulls from a CPO's OCPI interface instead
-    (or as well). ``exported_at`` overrides the rule in docs/ocpi-input.md; ``now`` is the
+    (or as well). ``exported_at`` overrides the rule in the README, OCPI input; ``now`` is the
     clock used when nothing else gives a time (tests pin it).
     """
     documents: list[Document] = []

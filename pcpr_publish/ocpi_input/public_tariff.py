@@ -3,7 +3,7 @@
 OCPI lets a connector list several tariffs ("only one of each Tariff.type can be active at the
 same time") but PCPR publishes one price per connector: the price a driver who just turns up
 pays. The export format calls it the connector's public tariff. For OCPI input it is chosen by
-this rule (docs/ocpi-input.md#public-tariff):
+this rule (the README, OCPI input#public-tariff):
 
 1. An explicit ``public_tariff_id`` (back-office extension) on the connector, else on the EVSE,
    wins; the rule below is not applied.

@@ -4,7 +4,7 @@ OCPI 2.2.1 prices are excluding VAT, in the tariff's currency, with ``vat`` a pe
 = no VAT). The Public Charge Point Regulations 2023 (reg 11) ask for the price in pence per kWh,
 so every figure here is VAT-inclusive and computed in exact decimals.
 
-Rounding rule (documented in docs/pages.md, tested in tests/test_pages.py):
+Rounding rule (documented in the README, Human-readable pages, tested in tests/test_pages.py):
 
 * **Per-kWh and per-minute prices**: price × (1 + vat/100), in pence, rounded **half up to one
   decimal place of a penny** and always shown with that one decimal: 0.4583 GBP excl. 20% VAT

@@ -21,7 +21,7 @@ older than ``stale_after`` (measured on the server's clock: ``Last-Modified`` ag
 response ``Date``), or at once when its holder provably ran on this machine and has exited. On a
 server that does not implement conditional writes (501 / NotImplemented), the fallback is
 check-then-put; either way the lock is read back and must carry this run's unique token. Without
-conditional writes that narrows but cannot close the race, which docs/s3.md says.
+conditional writes that narrows but cannot close the race, which the README, Publishing to S3 says.
 
 Errors: every botocore failure becomes an :class:`S3Error` (a ``TargetError``, exit 3) with one
 line that says what to fix; no traceback.
@@ -100,7 +100,7 @@ def describe_error(exc: BaseException) -> str:
         message = str(err.get("Message") or "").strip()
         hints = {
             "NoSuchBucket": "the bucket does not exist",
-            "AccessDenied": "access denied (check the IAM permissions in docs/s3.md)",
+            "AccessDenied": "access denied (check the IAM permissions in the README, Publishing to S3)",
             "AllAccessDisabled": "access to the bucket is disabled",
             "InvalidAccessKeyId": "the AWS access key id is not known to this endpoint",
             "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
