@@ -16,6 +16,7 @@ contain it and the availability list, never every page.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import socket
@@ -30,6 +31,7 @@ from .dataset import BuildCache, Dataset, build_dataset
 from .deploy import DeployResult, execute
 from .errors import GuardError, InputError, StrictModeError, TargetError
 from .export.reader import LoadedExport
+from .gcpause import gc_paused
 from .inputs import load_input, relocate_notices
 from .notices import PREVIOUS_UNREADABLE, Action, Report
 from .overlay import Overlay, load_overlay
@@ -163,6 +165,7 @@ class Publisher:
         report_path: str | None = None,
         upload_progress: Progress | None = None,
         build_progress: Progress | None = None,
+        keep_state: bool = True,
     ) -> None:
         self.inputs = list(inputs)
         self.target = target
@@ -178,6 +181,9 @@ class Publisher:
         self._store = store
         self.upload_progress = upload_progress
         self.build_progress = build_progress
+        # A one-shot run drops the parsed export once the dataset is built, so that the
+        # rendering does not stack on top of it (peak memory at national scale).
+        self.keep_state = keep_state
         self.loaded: LoadedExport | None = None
         self.overlay: Overlay | None = None
         self._export_sig: tuple[Any, ...] | None = None
@@ -212,6 +218,10 @@ class Publisher:
         reason = self.changed() or ("forced" if force else None)
         if reason is None:
             return None
+        with gc_paused():
+            return self._cycle(reason, dry_run)
+
+    def _cycle(self, reason: str, dry_run: bool) -> CycleResult:
         timings: dict[str, float] = {}
         t = time.monotonic()
         first = self.loaded is None
@@ -252,6 +262,9 @@ class Publisher:
         relocate_notices(dataset.report, self.loaded)
         timings["validate"] = time.monotonic() - t
         sites_rebuilt = self.build_cache.misses
+        if not self.keep_state:
+            self.loaded = dataclasses.replace(self.loaded, export=None)  # type: ignore[arg-type]
+            self.build_cache = BuildCache()
 
         if self.strict and dataset.report.has_errors:
             self._write_report(dataset, published=False)

@@ -61,47 +61,51 @@ def _own(data: dict[str, Any], children: str, child_id: str) -> bytes:
     return canonical_content(own)
 
 
-def _keep_or_now(current: bytes, previous: dict[str, Any] | None, now: str) -> str:
-    if previous is not None and isinstance(previous.get("last_updated"), str):
-        if canonical_content(previous) == current:
+def _keep_or_now(current: dict[str, Any] | None, previous: dict[str, Any] | None, now: str) -> str:
+    """The previous last_updated when the published content is the same, else ``now``."""
+    if current is not None and previous is not None and isinstance(previous.get("last_updated"), str):
+        if canonical_content(previous) == canonical_content(current):
             return previous["last_updated"]
     return now
 
 
 def stamp_tariff(tariff: ocpi.Tariff, given: str | None, prev: dict[str, Any] | None, now: str) -> ocpi.Tariff:
-    ts = given or _keep_or_now(canonical_content(_json(tariff)), prev, now)
+    ts = given or _keep_or_now(_json(tariff) if prev is not None else None, prev, now)
     return tariff.model_copy(update={"last_updated": ts})
 
 
 def stamp_location(
     loc: ocpi.Location, times: SourceTimes, prev: dict[str, Any] | None, now: str
 ) -> ocpi.Location:
+    # The current content is serialised once per Location, and only when there is a previous
+    # publication to compare with (a cold build compares nothing).
+    cur = _json(loc) if prev is not None else None
     prev_evses = {e.get("uid", "").casefold(): e for e in (prev or {}).get("evses") or [] if isinstance(e, dict)}
     evses = []
-    for evse in loc.evses or []:
+    for i, evse in enumerate(loc.evses or []):
+        cur_e = cur["evses"][i] if cur is not None else None
         pe = prev_evses.get(evse.uid.casefold())
         prev_conns = {c.get("id", "").casefold(): c for c in (pe or {}).get("connectors") or [] if isinstance(c, dict)}
         connectors = []
-        for conn in evse.connectors:
+        for j, conn in enumerate(evse.connectors):
             ts = times.connectors.get((evse.uid, conn.id)) or _keep_or_now(
-                canonical_content(_json(conn)), prev_conns.get(conn.id.casefold()), now
+                cur_e["connectors"][j] if cur_e is not None else None,
+                prev_conns.get(conn.id.casefold()), now,
             )
             connectors.append(conn.model_copy(update={"last_updated": ts}))
         own = times.evses.get(evse.uid)
         if own is None:
-            current = _own(_json(evse), "connectors", "id")
             own = now
-            if pe is not None and isinstance(pe.get("last_updated"), str):
-                if _own(pe, "connectors", "id") == current:
+            if cur_e is not None and pe is not None and isinstance(pe.get("last_updated"), str):
+                if _own(pe, "connectors", "id") == _own(cur_e, "connectors", "id"):
                     own = pe["last_updated"]
         ts = max([own, *(c.last_updated for c in connectors)])
         evses.append(evse.model_copy(update={"connectors": connectors, "last_updated": ts}))
     own = times.site
     if own is None:
-        current = _own(_json(loc), "evses", "uid")
         own = now
-        if prev is not None and isinstance(prev.get("last_updated"), str):
-            if _own(prev, "evses", "uid") == current:
+        if cur is not None and prev is not None and isinstance(prev.get("last_updated"), str):
+            if _own(prev, "evses", "uid") == _own(cur, "evses", "uid"):
                 own = prev["last_updated"]
     ts = max([own, *(e.last_updated for e in evses)])
     return loc.model_copy(update={"evses": evses, "last_updated": ts})

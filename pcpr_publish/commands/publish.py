@@ -64,6 +64,7 @@ def run(export_path: str | list[str], target: str, config: Config, *, dry_run: b
         **options: object) -> RunResult:
     """Publish one export to one target, once. Raises PcprError subclasses (exit codes in errors.py)."""
     publisher = make_publisher(export_path, target, config, **options)  # type: ignore[arg-type]
+    publisher.keep_state = False  # one cycle only
     result = publisher.cycle(force=True, dry_run=dry_run)
     assert result is not None and publisher.loaded is not None
     return RunResult(publisher.loaded, result.dataset, result.site, result.plan, result.deployed,

@@ -25,11 +25,8 @@ the script builds the DOM with ``textContent`` only.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +37,7 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ..gcpause import gc_paused
 from ..ocpi import models as ocpi
 from . import words as w
 from .json_feeds import LOCATIONS_DIR, LOCATIONS_FEED, TARIFFS_FEED, location_key, newest
@@ -530,19 +528,6 @@ def _hours_key(loc: ocpi.Location, now: str) -> tuple[bool, ...]:
     return tuple(p.period_end > now for p in periods)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Rendering makes millions of short-lived strings and no reference cycles; pausing the
-    cyclic collector avoids repeated full scans of the (large) dataset. Always restored."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _pages(views: list[LocationView]) -> list[list[LocationView]]:
     return [views[i:i + PAGE_SIZE] for i in range(0, len(views), PAGE_SIZE)] or [[]]
 
@@ -562,7 +547,7 @@ def render_pages(dataset: Any, config: Any, cache: PageCache | None = None) -> d
     ``cache`` (optional) lets a long-running caller skip re-rendering unchanged Locations; the
     bytes are the same with or without it.
     """
-    with _gc_paused():
+    with gc_paused():
         return _render_pages(dataset, config, cache)
 
 

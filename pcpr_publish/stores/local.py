@@ -16,6 +16,8 @@ from .base import LOCK_KEY, LockHeld, RemoteObject
 
 
 class LocalStore:
+    max_workers = 2  # see deploy.execute: more threads only contend for the GIL here
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.url = str(self.root)
