@@ -126,6 +126,10 @@ def load_config(
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{name}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    elif p.is_dir():
+        raise ConfigError(f"{name}: is a folder, not a configuration file")
     elif explicit:
         raise ConfigError(f"{name}: configuration file not found")
     data = _merge(data, _env_overrides(env))

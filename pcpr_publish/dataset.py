@@ -109,7 +109,10 @@ def _build_tariffs(export: ex.Export, operator: ex.Operator, now: str) -> dict[s
         subject = Subject("Tariff", t.id, f"$.tariffs[{i}]")
         given = _timestamp(t.updated_at, subject, "updated_at", scratch)
         data = shape(ocpi.Tariff, tariff_fields(t, operator, now), subject, scratch)
-        model = construct(ocpi.Tariff, data, subject, scratch)
+        # An unreadable validity period or price bound makes the tariff invalid: dropping it
+        # would publish an ended tariff, or one without its minimum price.
+        model = construct(ocpi.Tariff, data, subject, scratch,
+                          keep=frozenset({"start_date_time", "end_date_time", "min_price", "max_price"}))
         expired = False
         if model is not None:
             if not tariff_currency_ok(model, subject, scratch):

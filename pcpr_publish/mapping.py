@@ -60,8 +60,8 @@ def map_standard(value: Any) -> Any:
 def format_coordinate(value: Any) -> str | None:
     """A number or decimal string → OCPI text with 5-7 decimals (padded or rounded)."""
     d = to_decimal(value)
-    if d is None:
-        return None
+    if d is None or abs(d) > 1000:
+        return None  # left as given: the strict model rejects it and the notice names it
     exponent = d.as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if decimals < 5:

@@ -64,6 +64,10 @@ def load_overlay(path: str | Path) -> Overlay:
         doc = parse_json(data, name)
         if not isinstance(doc, dict):
             raise InputError(name, "$", "expected a JSON object of EVSE uid → status")
+        if isinstance(doc.get("uid"), str) and "status" in doc:
+            # A single NDJSON line (a CSMS that writes only the latest change).
+            e = _entry(doc["uid"], doc, "line 1", name, notices)
+            return Overlay({e.uid.casefold(): e} if e else {}, notices)
         for uid, value in doc.items():
             e = _entry(uid, value, f"$[{uid!r}]", name, notices)
             if e:

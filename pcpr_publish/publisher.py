@@ -195,6 +195,7 @@ class Publisher:
         self.remote: dict[str, ManifestEntry] | None = None  # what the target holds, when known
         self.previous: Previous | None = None
         self.last_site: dict[str, SiteFile] = {}
+        self._failed = False
 
     @property
     def store(self) -> Store:
@@ -205,9 +206,11 @@ class Publisher:
     # -- one cycle -------------------------------------------------------------------------------
 
     def changed(self) -> str | None:
-        """Why a cycle is due (or None when neither input changed since the last cycle)."""
+        """Why a cycle is due (or None when nothing changed since the last good cycle)."""
         if self.loaded is None:
             return "first run"
+        if self._failed:
+            return "retry after failure"
         if _signature(self.inputs) != self._export_sig:
             return "export changed"
         if self.statuses_path and _signature([self.statuses_path]) != self._overlay_sig:
@@ -215,33 +218,62 @@ class Publisher:
         return None
 
     def cycle(self, *, force: bool = False, dry_run: bool = False) -> CycleResult | None:
+        """Run one cycle if an input changed (or ``force``). A failed cycle is retried by the next
+        call even when the inputs did not change again (the target may have been down)."""
         reason = self.changed() or ("forced" if force else None)
         if reason is None:
             return None
+        self._failed = True
         with gc_paused():
-            return self._cycle(reason, dry_run)
+            result = self._cycle(reason, dry_run)
+        self._failed = False
+        return result
 
     def _cycle(self, reason: str, dry_run: bool) -> CycleResult:
         timings: dict[str, float] = {}
         t = time.monotonic()
-        first = self.loaded is None
-        if reason in ("first run", "export changed"):
+        first = self.last_site == {} and self.previous is None
+        export_changed = self.loaded is None or _signature(self.inputs) != self._export_sig
+        if export_changed:
             sig = _signature(self.inputs)
             self.loaded = load_input(self.inputs, self.input_format, **self.input_options)
             self._export_sig = sig
             timings["read"] = time.monotonic() - t
         if self.statuses_path:
             sig = _signature([self.statuses_path])
-            self.overlay = load_overlay(self.statuses_path)
-            self._overlay_sig = sig
+            if self.overlay is None or sig != self._overlay_sig:
+                self.overlay = load_overlay(self.statuses_path)
+                self._overlay_sig = sig
         assert self.loaded is not None
+        if first:
+            check_target_is_ours(self.store, self.target)  # before the lock file is made
+        if dry_run:
+            return self._plan_and_publish(reason, first, export_changed, timings, dry_run=True)
+        # Single writer: the lock is held from reading what the target holds until the last
+        # deletion, so a plan is never made from a state another publish is changing.
+        store = self.store
+        owner = f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
+        try:
+            store.acquire_lock(owner, self.config.publish.lock_stale_after)
+        except LockHeld as exc:
+            raise GuardError(f"refusing to publish: {exc}; another publish is running") from None
+        try:
+            return self._plan_and_publish(reason, first, export_changed, timings, dry_run=False)
+        finally:
+            try:
+                store.release_lock(owner)
+            except Exception:  # noqa: BLE001 - a stale lock is taken over by the next run
+                pass
 
+    def _plan_and_publish(self, reason: str, first: bool, export_changed: bool,
+                          timings: dict[str, float], *, dry_run: bool) -> CycleResult:
+        assert self.loaded is not None
         store = self.store
         scratch = Report()
         if first:
-            check_target_is_ours(store, self.target)
             self.previous = read_previous(store, scratch)
-        elif reason == "export changed" and self.last_site:
+            self.remote = None
+        elif export_changed and self.last_site:
             # The cache is keyed on the export object; a new export rebuilds every site, with
             # what this process published last as "previous" (rule 8).
             self.previous = Previous.from_feeds(self.last_site[LOCATIONS_FEED].body,
@@ -255,7 +287,7 @@ class Publisher:
             previous=self.previous,
             statuses=self.overlay.entries if self.overlay else None,
             cache=self.build_cache,
-            progress=self.build_progress if first or reason == "export changed" else None,
+            progress=self.build_progress if export_changed else None,
         )
         dataset.report.notices[:0] = (self.loaded.notices + scratch.notices
                                       + (self.overlay.notices if self.overlay else []))
@@ -270,7 +302,7 @@ class Publisher:
             self._write_report(dataset, published=False)
             raise StrictModeError(f"--strict: {dataset.report.severity_counts()['ERROR']} errors; "
                                   f"nothing was published (see {self.report_path})")
-        if self.guards and reason in ("first run", "export changed"):
+        if self.guards and export_changed:
             check_export_age(dataset, self.config.publish.max_export_age)
 
         t = time.monotonic()
@@ -293,6 +325,8 @@ class Publisher:
         if self.guards:
             check_shrink(plan, self.config.publish.max_shrink, self.allow_shrink)
         if dry_run:
+            self.remote = None  # nothing was written; the next real run reads the target again
+            self.previous = None
             self._write_report(dataset, published=False)
             return CycleResult(dataset, site, plan, None, reason, sites_rebuilt, timings)
 
@@ -325,24 +359,14 @@ class Publisher:
         return render_pages(dataset, self.config, self.page_cache)
 
     def _deploy(self, plan: Plan, site: dict[str, SiteFile], dataset: Dataset) -> DeployResult:
-        store = self.store
-        owner = f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
+        """Carry out the plan (the caller holds the lock)."""
         try:
-            store.acquire_lock(owner, self.config.publish.lock_stale_after)
-        except LockHeld as exc:
-            raise GuardError(f"refusing to publish: {exc}; another publish is running") from None
-        try:
-            result = execute(plan, site, store, workers=self.config.publish.workers,
+            result = execute(plan, site, self.store, workers=self.config.publish.workers,
                              progress=self.upload_progress)
         except TargetError:
             self.remote = None  # unknown now: re-read the manifest and list next cycle
             self._write_report(dataset, published=False)
             raise
-        finally:
-            try:
-                store.release_lock(owner)
-            except Exception:  # noqa: BLE001 - a stale lock is taken over by the next run
-                pass
         self.remote = {
             k: ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control)
             for k, f in site.items() if k != MANIFEST_KEY

@@ -49,4 +49,6 @@ def public_tariff_id(conn: ex.Connector, evse: ex.Evse) -> str | None:
     own = conn.public_tariff_id if conn.public_tariff_id is not None else evse.public_tariff_id
     if own is None or isinstance(own, bool):
         return None
-    return str(own) if isinstance(own, (str, int)) else None
+    if isinstance(own, int):
+        return str(own)
+    return (own.strip() or None) if isinstance(own, str) else None

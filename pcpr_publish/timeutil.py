@@ -28,7 +28,7 @@ def parse_datetime(value: Any) -> datetime | None:
         text += zone
     try:
         return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -3,7 +3,7 @@
 Each cycle re-reads only what changed (see :mod:`pcpr_publish.publisher`) and logs one line.
 SIGTERM and SIGINT stop the loop *between* cycles: a cycle in flight finishes its uploads (and
 its manifest) first, so the target is never left half-published. A failed cycle (unreadable
-input mid-write, the target down, a guard) is logged and retried on the next change or tick.
+input mid-write, the target down, a guard) is logged and retried at the next tick (whether or not an input changed again).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ FORMAT = "pcpr-export/1"
 
 ExportId = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=36, pattern=r"^[\x20-\x7e]+$"),
+    # Surrounding spaces are trimmed on read, so "S1" and "S1 " are the same (duplicate) id.
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=36, pattern=r"^[\x20-\x7e]+$"),
     Field(description="≤ 36 printable ASCII characters"),
 ]
 

@@ -72,8 +72,10 @@ def _number(value: Any) -> Any:
 
 # The decimal is then validated as a Decimal, so Field(ge=...) constraints apply.
 Number = Annotated[Decimal, BeforeValidator(_number), WithJsonSchema({"type": "number"})]
-NonNegativeNumber = Annotated[Decimal, BeforeValidator(_number), Field(ge=0),
-                              WithJsonSchema({"type": "number", "minimum": 0})]
+# Prices and amounts above a billion are not data but a broken export (and would overflow the
+# decimal arithmetic of the price pages), so they are refused like any other invalid value.
+NonNegativeNumber = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=10**9),
+                              WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**9})]
 
 # OCPI ``int``: the models run in strict mode, so 3.0, "3" and true are rejected.
 Int = int

@@ -561,7 +561,8 @@ class Converter:
         if doc is not None:
             scratch = Report()
             subject = Subject("Tariff", tariff_id, "")
-            operator = ex.Operator(country_code="GB", party_id="XXX")
+            # Only prices are compared; the operator ids are excluded from the key below.
+            operator = ex.Operator(country_code="GB", party_id="CMP")
             tariff = ex.Tariff.model_validate(doc)
             data = shape(ocpi.Tariff, tariff_fields(tariff, operator, self.exported_at), subject,
                          scratch)

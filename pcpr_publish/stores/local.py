@@ -79,6 +79,9 @@ class LocalStore:
 
     def acquire_lock(self, owner: str, stale_after: float) -> None:
         path = self._path(LOCK_KEY)
+        # Remember whether the lock made the output folder, so that a run refused before writing
+        # anything leaves no empty folder behind.
+        self._made_root = not self.root.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             try:
@@ -89,7 +92,22 @@ class LocalStore:
                 except FileNotFoundError:
                     continue
                 if age > stale_after:
-                    path.unlink(missing_ok=True)
+                    # Take the stale lock aside with an atomic rename: of two runs that both saw
+                    # it stale, only one succeeds, and neither can remove the other's fresh lock.
+                    aside = path.with_name(f"lock.stale-{os.getpid()}-{threading.get_ident()}")
+                    try:
+                        os.rename(path, aside)
+                    except FileNotFoundError:
+                        continue
+                    if time.time() - aside.stat().st_mtime <= stale_after:
+                        # A fresh lock was taken meanwhile: put it back without overwriting.
+                        try:
+                            os.link(aside, path)
+                        except FileExistsError:
+                            pass
+                        aside.unlink(missing_ok=True)
+                        continue
+                    aside.unlink(missing_ok=True)
                     continue
                 holder = (self.read(LOCK_KEY) or b"?").decode(errors="replace").strip()
                 raise LockHeld(f"{self.url} is locked by {holder} ({age:.0f}s ago)") from None
@@ -102,7 +120,8 @@ class LocalStore:
         path = self._path(LOCK_KEY)
         if (self.read(LOCK_KEY) or b"").decode(errors="replace").strip() == owner:
             path.unlink(missing_ok=True)
-            try:
-                path.parent.rmdir()
-            except OSError:
-                pass
+            for folder in (path.parent, self.root) if getattr(self, "_made_root", False) else (path.parent,):
+                try:
+                    folder.rmdir()  # only when empty
+                except OSError:
+                    break

@@ -346,7 +346,19 @@ class S3Store:
         age = now - modified.timestamp() if modified is not None else 0.0
         return body, age, str(resp.get("ETag", ""))
 
+    def _check_bucket(self) -> None:
+        """Fail clearly on a missing bucket before the first write: some S3-compatible servers
+        (SeaweedFS) would otherwise create it on the lock's PUT."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:  # noqa: BLE001
+            if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
+                raise S3Error(self.url, "checking the bucket: the bucket does not exist") from None
+            # Anything else (403, no credentials, no connection): a HEAD carries no error body,
+            # so let the next request report it precisely.
+
     def acquire_lock(self, owner: str, stale_after: float) -> None:
+        self._check_bucket()
         body = self._lock_body(owner)
         for _ in range(3):
             if self._put_lock(body):
