@@ -230,9 +230,36 @@ class Publisher:
         return result
 
     def _cycle(self, reason: str, dry_run: bool) -> CycleResult:
-        timings: dict[str, float] = {}
-        t = time.monotonic()
         first = self.last_site == {} and self.previous is None
+        if first:
+            check_target_is_ours(self.store, self.target)  # before the lock file is made
+        if dry_run:
+            return self._read_and_publish(reason, first, dry_run=True)
+        # Single writer: the lock is held from reading what the target holds until the last
+        # deletion, so a plan is never made from a state another publish is changing.
+        store = self.store
+        owner = f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
+        try:
+            store.acquire_lock(owner, self.config.publish.lock_stale_after)
+        except LockHeld as exc:
+            raise GuardError(f"refusing to publish: {exc}; another publish is running") from None
+        try:
+            return self._read_and_publish(reason, first, dry_run=False)
+        finally:
+            try:
+                store.release_lock(owner)
+            except Exception:  # noqa: BLE001 - a stale lock is taken over by the next run
+                pass
+
+    def _read_and_publish(self, reason: str, first: bool, *, dry_run: bool) -> CycleResult:
+        timings: dict[str, float] = {}
+        scratch = Report()
+        if first:
+            # What the target holds, read before the export is parsed: the two big parses then
+            # do not stack in memory (rule 8 keeps only compact bytes of the previous feed).
+            self.previous = read_previous(self.store, scratch)
+            self.remote = None
+        t = time.monotonic()
         export_changed = self.loaded is None or _signature(self.inputs) != self._export_sig
         if export_changed:
             sig = _signature(self.inputs)
@@ -244,36 +271,14 @@ class Publisher:
             if self.overlay is None or sig != self._overlay_sig:
                 self.overlay = load_overlay(self.statuses_path)
                 self._overlay_sig = sig
-        assert self.loaded is not None
-        if first:
-            check_target_is_ours(self.store, self.target)  # before the lock file is made
-        if dry_run:
-            return self._plan_and_publish(reason, first, export_changed, timings, dry_run=True)
-        # Single writer: the lock is held from reading what the target holds until the last
-        # deletion, so a plan is never made from a state another publish is changing.
-        store = self.store
-        owner = f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
-        try:
-            store.acquire_lock(owner, self.config.publish.lock_stale_after)
-        except LockHeld as exc:
-            raise GuardError(f"refusing to publish: {exc}; another publish is running") from None
-        try:
-            return self._plan_and_publish(reason, first, export_changed, timings, dry_run=False)
-        finally:
-            try:
-                store.release_lock(owner)
-            except Exception:  # noqa: BLE001 - a stale lock is taken over by the next run
-                pass
+        return self._plan_and_publish(reason, first, export_changed, timings, scratch,
+                                      dry_run=dry_run)
 
     def _plan_and_publish(self, reason: str, first: bool, export_changed: bool,
-                          timings: dict[str, float], *, dry_run: bool) -> CycleResult:
+                          timings: dict[str, float], scratch: Report, *, dry_run: bool) -> CycleResult:
         assert self.loaded is not None
         store = self.store
-        scratch = Report()
-        if first:
-            self.previous = read_previous(store, scratch)
-            self.remote = None
-        elif export_changed and self.last_site:
+        if not first and export_changed and self.last_site:
             # The cache is keyed on the export object; a new export rebuilds every site, with
             # what this process published last as "previous" (rule 8).
             self.previous = Previous.from_feeds(self.last_site[LOCATIONS_FEED].body,
@@ -356,7 +361,7 @@ class Publisher:
 
     def render_pages(self, dataset: Dataset) -> dict[str, bytes]:
         """HTML pages beside the JSON (see render/html.py), reusing unchanged locations' pages."""
-        return render_pages(dataset, self.config, self.page_cache)
+        return render_pages(dataset, self.config, self.page_cache if self.keep_state else None)
 
     def _deploy(self, plan: Plan, site: dict[str, SiteFile], dataset: Dataset) -> DeployResult:
         """Carry out the plan (the caller holds the lock)."""

@@ -17,12 +17,24 @@ from .ocpi import models as ocpi
 from .render.json_feeds import canonical_content, object_bytes
 
 
+class _Packed(dict[str, bytes]):
+    """Previously published objects kept as compact JSON bytes, decoded one at a time on lookup.
+
+    A national feed parsed into dicts takes about ten times its size in memory, and it would be
+    held for the whole build; bytes cost about its size, and only one object is decoded at once.
+    """
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        raw = super().get(key)
+        return orjson.loads(raw) if raw is not None else default
+
+
 @dataclass
 class Previous:
     """What the target held before this run, by case-folded id (OCPI ids are CiStrings)."""
 
-    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    tariffs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locations: _Packed = field(default_factory=_Packed)
+    tariffs: _Packed = field(default_factory=_Packed)
 
     @classmethod
     def from_feeds(cls, locations_feed: bytes | None, tariffs_feed: bytes | None) -> Previous:
@@ -35,9 +47,11 @@ class Previous:
             data = doc.get("data") if isinstance(doc, dict) else None
             if not isinstance(data, list):
                 raise ValueError("no data list in the published feed")
-            for obj in data:
+            while data:  # pop as we go, so the parsed feed shrinks while the bytes grow
+                obj = data.pop()
                 if isinstance(obj, dict) and isinstance(obj.get("id"), str):
-                    target[obj["id"].casefold()] = obj
+                    target[obj["id"].casefold()] = orjson.dumps(obj)
+            del doc, data
         return prev
 
 
