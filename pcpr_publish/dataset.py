@@ -36,6 +36,7 @@ from .notices import (
     Action,
     Notice,
     Report,
+    Severity,
 )
 from .ocpi import models as ocpi
 from .overlay import StatusEntry
@@ -47,7 +48,7 @@ from .select import (
     read_flag,
 )
 from .status import apply_state_flags, combine_connector_statuses, map_status
-from .timestamps import Previous, SourceTimes, stamp_location, stamp_tariff
+from .timestamps import Previous, SourceTimes, as_json, stamp_location, stamp_tariff
 from .timeutil import normalise_datetime
 from .validate import Subject, construct
 
@@ -127,8 +128,6 @@ def _build_tariffs(export: ex.Export, operator: ex.Operator, now: str) -> dict[s
 
 def _flush_tariff_notices(states: dict[str, _TariffState], report: Report) -> None:
     """Tariff problems are errors only when a public EVSE needs the tariff (rule 6)."""
-    from .notices import Severity
-
     for state in sorted(states.values(), key=lambda s: s.index):
         for n in state.problems:
             if not state.used_publicly and n.severity is not Severity.INFO:
@@ -211,7 +210,7 @@ def build_dataset(
         else:
             prev_loc = previous.locations.get(site.id.casefold())
             if hit is not None and hit[1].location is not None:
-                prev_loc = _as_json(hit[1].location)  # what this process published last time
+                prev_loc = as_json(hit[1].location)  # what this process published last time
             result = _build_site(i, site, operator, tariffs, statuses, prev_loc, now)
             cache.sites[i] = (key, result)
             cache.misses += 1
@@ -249,14 +248,6 @@ def build_dataset(
     published_tariffs.sort(key=lambda t: t.id)
     counts.update(locations_published=len(locations), tariffs_published=len(published_tariffs))
     return Dataset(now, operator, locations, published_tariffs, report, counts)
-
-
-def _as_json(model: Any) -> dict[str, Any]:
-    import orjson
-
-    from .render.json_feeds import object_bytes
-
-    return orjson.loads(object_bytes(model))
 
 
 def _build_site(

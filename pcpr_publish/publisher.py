@@ -17,7 +17,6 @@ contain it and the availability list, never every page.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import socket
 import time
@@ -48,7 +47,7 @@ from .plan import (
 from .render.html import PageCache, render_pages
 from .render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, RenderCache, render_json
 from .report import report_document, write_report
-from .sitefiles import SiteFile, cache_control, content_type, make_site
+from .sitefiles import SiteFile, make_site
 from .stores.base import LockHeld, Store, open_store
 from .timestamps import Previous
 from .timeutil import parse_datetime
@@ -346,18 +345,8 @@ class Publisher:
         """Rendered files with headers and hashes; unchanged bytes reuse their SiteFile."""
         files = render_json(dataset.locations, dataset.tariffs, dataset.exported_at, self.render_cache)
         files.update(self.render_pages(dataset))
-        max_age = self.config.publish.max_age
-        site: dict[str, SiteFile] = {}
-        for key in sorted(files):
-            body = files[key]
-            old = self._files.get(key)
-            if old is not None and (old.body is body or old.body == body):
-                site[key] = old
-            else:
-                site[key] = SiteFile(key, body, content_type(key), cache_control(key, max_age),
-                                     hashlib.sha256(body).hexdigest())
-        self._files = site
-        return with_manifest(site)
+        self._files = make_site(files, self.config.publish.max_age, self._files)
+        return with_manifest(self._files)
 
     def render_pages(self, dataset: Dataset) -> dict[str, bytes]:
         """HTML pages beside the JSON (see render/html.py), reusing unchanged locations' pages."""

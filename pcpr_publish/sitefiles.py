@@ -58,15 +58,22 @@ class SiteFile:
         return len(self.body)
 
 
-def make_site(files: dict[str, bytes], max_age: int = DEFAULT_MAX_AGE) -> dict[str, SiteFile]:
-    """Attach headers and hashes to rendered bytes. Keys come out sorted (determinism)."""
-    return {
-        key: SiteFile(
-            key,
-            body,
-            content_type(key),
-            cache_control(key, max_age),
-            hashlib.sha256(body).hexdigest(),
-        )
-        for key, body in sorted(files.items())
-    }
+def make_site(
+    files: dict[str, bytes],
+    max_age: int = DEFAULT_MAX_AGE,
+    reuse: dict[str, SiteFile] | None = None,
+) -> dict[str, SiteFile]:
+    """Attach headers and hashes to rendered bytes. Keys come out sorted (determinism).
+
+    ``reuse`` (the previous result) saves re-hashing files whose bytes did not change.
+    """
+    site: dict[str, SiteFile] = {}
+    for key in sorted(files):
+        body = files[key]
+        old = reuse.get(key) if reuse else None
+        if old is not None and (old.body is body or old.body == body):
+            site[key] = old
+        else:
+            site[key] = SiteFile(key, body, content_type(key), cache_control(key, max_age),
+                                 hashlib.sha256(body).hexdigest())
+    return site

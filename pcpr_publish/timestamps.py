@@ -64,7 +64,8 @@ class SourceTimes:
     connectors: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
 
-def _json(model: Any) -> Any:
+def as_json(model: Any) -> Any:
+    """A model as its published JSON would read back (Decimals as the numbers we write)."""
     return orjson.loads(object_bytes(model))
 
 
@@ -84,7 +85,7 @@ def _keep_or_now(current: dict[str, Any] | None, previous: dict[str, Any] | None
 
 
 def stamp_tariff(tariff: ocpi.Tariff, given: str | None, prev: dict[str, Any] | None, now: str) -> ocpi.Tariff:
-    ts = given or _keep_or_now(_json(tariff) if prev is not None else None, prev, now)
+    ts = given or _keep_or_now(as_json(tariff) if prev is not None else None, prev, now)
     return tariff.model_copy(update={"last_updated": ts})
 
 
@@ -93,7 +94,7 @@ def stamp_location(
 ) -> ocpi.Location:
     # The current content is serialised once per Location, and only when there is a previous
     # publication to compare with (a cold build compares nothing).
-    cur = _json(loc) if prev is not None else None
+    cur = as_json(loc) if prev is not None else None
     prev_evses = {e.get("uid", "").casefold(): e for e in (prev or {}).get("evses") or [] if isinstance(e, dict)}
     evses = []
     for i, evse in enumerate(loc.evses or []):

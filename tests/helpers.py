@@ -10,9 +10,7 @@ from click.testing import CliRunner, Result
 
 from pcpr_publish.cli import cli
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.is_dir():  # CI: shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
 
 
 def write_json(path: Path, doc: Any) -> Path:
