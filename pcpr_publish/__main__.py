@@ -1,3 +1,3 @@
-from .cli import main
+from pcpr_publish.cli import main
 
 main()

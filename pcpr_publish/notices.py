@@ -202,7 +202,7 @@ OVERLAY_INVALID_ENTRY = _define(
     "README.md#status-overlay",
 )
 
-# ---- OCPI input (pcpr_publish.ocpi_input; README.md, OCPI input) ---------------------------------
+# ---- OCPI input (pcpr_publish.read.ocpi; README.md, OCPI input) ---------------------------------
 # Real-world OCPI feeds are read permissively; every defect that is normalised, and every guess
 # that is refused, gets one of these notices with the input file and JSON path of the object.
 OCPI_ENVELOPE = _define(

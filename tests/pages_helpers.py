@@ -10,8 +10,8 @@ from typing import Any
 
 from pcpr_publish.commands.publish import render_site
 from pcpr_publish.config import Config, load_config
-from pcpr_publish.dataset import Dataset, build_dataset
-from pcpr_publish.export.reader import export_from_document
+from pcpr_publish.pipeline.dataset import Dataset, build_dataset
+from pcpr_publish.read.export.reader import export_from_document
 from pcpr_publish.sample import generate_sample
 
 EXPORTED_AT = "2026-11-20T09:00:00Z"

@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pcpr_publish.cli import cli
-from pcpr_publish.dataset import build_dataset
+from pcpr_publish.pipeline.dataset import build_dataset
 from pcpr_publish.errors import InputError
-from pcpr_publish.inputs import relocate_notices
+from pcpr_publish.read import relocate_notices
 from pcpr_publish.ocpi import models as ocpi
-from pcpr_publish.ocpi_input import load_ocpi
+from pcpr_publish.read.ocpi import load_ocpi
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 if not SHARED.is_dir():  # CI: shared/ beside the clone

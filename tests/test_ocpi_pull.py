@@ -25,9 +25,9 @@ from click.testing import CliRunner
 from pcpr_publish.cli import cli
 from pcpr_publish.errors import InputError
 from pcpr_publish.ocpi import models as ocpi
-from pcpr_publish.ocpi_input import load_ocpi
-from pcpr_publish.ocpi_input import pull as pull_mod
-from pcpr_publish.ocpi_input.pull import Progress, next_link
+from pcpr_publish.read.ocpi import load_ocpi
+from pcpr_publish.read.ocpi import pull as pull_mod
+from pcpr_publish.read.ocpi.pull import Progress, next_link
 
 TOKEN = "s3cr3t-token-A"
 B64 = "Token " + base64.b64encode(TOKEN.encode()).decode()

@@ -38,7 +38,7 @@ from pcpr_publish.render.pricing import (
     round_tenth,
     tariff_words,
 )
-from pcpr_publish.sitefiles import IMMUTABLE, cache_control, content_type
+from pcpr_publish.render.sitefile import IMMUTABLE, cache_control, content_type
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
@@ -302,7 +302,7 @@ def test_rendering_is_deterministic(sample):
 def test_pages_are_uploaded_after_what_they_reference(pages, sample):
     """plan.tier() must put each page after the new objects it links to or loads: its own
     JSON, the assets, nested pages, and (for the finder) the index data and its chunks."""
-    from pcpr_publish import plan
+    from pcpr_publish.deploy import plan
 
     keys = set(pages) | {"locations.json", "tariffs.json"} | {location_key(x.id) for x in sample.locations}
     folders = plan.json_folders_of(keys) if hasattr(plan, "json_folders_of") else frozenset()

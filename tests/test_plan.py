@@ -32,9 +32,9 @@ from publish_helpers import (
 from pcpr_publish.commands.plan_text import plan_lines
 from pcpr_publish.commands.publish import RunResult, run
 from pcpr_publish.config import Config
-from pcpr_publish.deploy import execute
+from pcpr_publish.deploy.execute import execute
 from pcpr_publish.errors import GuardError, TargetError
-from pcpr_publish.plan import (
+from pcpr_publish.deploy.plan import (
     FINAL_TIER,
     MANIFEST_KEY,
     MANIFEST_TIER,
@@ -46,7 +46,7 @@ from pcpr_publish.plan import (
     tier,
     with_manifest,
 )
-from pcpr_publish.sitefiles import IMMUTABLE, make_site
+from pcpr_publish.render.sitefile import IMMUTABLE, make_site
 from pcpr_publish.stores.base import RemoteObject
 from pcpr_publish.stores.memory import MemoryStore
 

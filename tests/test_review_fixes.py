@@ -13,8 +13,8 @@ import pytest
 from helpers import pcpr, read_feed, write_json
 from pcpr_publish.config import load_config
 from pcpr_publish.errors import ConfigError, GuardError
-from pcpr_publish.overlay import load_overlay
-from pcpr_publish.publisher import Publisher
+from pcpr_publish.read.overlay import load_overlay
+from pcpr_publish.engine.publisher import Publisher
 from pcpr_publish.stores.memory import MemoryStore
 from test_selection import conn, energy_tariff, evse, selection_export, site
 

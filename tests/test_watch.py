@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from helpers import read_feed, write_json
-from pcpr_publish.commands.watch import watch
+from pcpr_publish.engine.watch import watch
 from pcpr_publish.config import load_config
-from pcpr_publish.overlay import load_overlay
-from pcpr_publish.progress import RunLog
-from pcpr_publish.publisher import Publisher
+from pcpr_publish.read.overlay import load_overlay
+from pcpr_publish.engine.progress import RunLog
+from pcpr_publish.engine.publisher import Publisher
 from pcpr_publish.sample import generate_sample
 from pcpr_publish.stores.memory import MemoryStore
 from test_selection import conn, energy_tariff, evse, selection_export, site

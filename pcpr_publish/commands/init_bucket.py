@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import TargetError
-from ..stores.s3 import S3Error, S3Store, describe_error
+from pcpr_publish.errors import TargetError
+from pcpr_publish.stores.s3 import S3Error, S3Store, describe_error
 
 POLICY_SID = "PcprPublicRead"
 CORS_ID = "pcpr-public-get"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..plan import Plan
+from pcpr_publish.deploy.plan import Plan
 
 
 def plan_lines(plan: Plan) -> list[str]:

@@ -1,10 +1,10 @@
 """The ``build`` and ``publish`` commands as plain functions (the CLI only wires options here).
 
-Both run the whole pipeline once through :class:`~pcpr_publish.publisher.Publisher`: read →
+Both run the whole pipeline once through :class:`~pcpr_publish.engine.publisher.Publisher`: read →
 select → map → validate → render → plan → publish. ``build`` writes a local folder with no
 guards; ``publish`` adds the guards a scheduled job needs (stale export, shrink, single writer)
 and supports S3 targets and dry runs. ``publish --watch`` keeps the same Publisher running
-(see :mod:`pcpr_publish.commands.watch`).
+(see :mod:`pcpr_publish.engine.watch`).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..config import Config
-from ..dataset import Dataset
-from ..deploy import DeployResult
-from ..export.reader import LoadedExport
-from ..plan import Plan
-from ..publisher import Publisher, render_site
-from ..sitefiles import SiteFile
-from ..stores.base import Store
+from pcpr_publish.config import Config
+from pcpr_publish.pipeline.dataset import Dataset
+from pcpr_publish.deploy.execute import DeployResult
+from pcpr_publish.read.export.reader import LoadedExport
+from pcpr_publish.deploy.plan import Plan
+from pcpr_publish.engine.publisher import Publisher, render_site
+from pcpr_publish.render.sitefile import SiteFile
+from pcpr_publish.stores.base import Store
 
 __all__ = ["RunResult", "make_publisher", "render_site", "run"]
 

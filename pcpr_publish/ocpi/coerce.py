@@ -25,9 +25,9 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from ..timeutil import normalise_datetime
-from .enums import canonical
-from .types import DATETIME_PATTERN, to_decimal
+from pcpr_publish.common.dates import normalise_datetime
+from pcpr_publish.ocpi.enums import canonical
+from pcpr_publish.ocpi.types import DATETIME_PATTERN, to_decimal
 
 DuplicateHook = Callable[[str, Any], None]
 

@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .enums import (
+from pcpr_publish.ocpi.enums import (
     Capability,
     ConnectorFormat,
     ConnectorType,
@@ -32,7 +32,7 @@ from .enums import (
     TariffType,
     TokenType,
 )
-from .types import (
+from pcpr_publish.ocpi.types import (
     DATE_PATTERN,
     LATITUDE_PATTERN,
     LONGITUDE_PATTERN,

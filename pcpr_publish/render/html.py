@@ -37,11 +37,11 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from ..gcpause import gc_paused
-from ..ocpi import models as ocpi
-from . import words as w
-from .json_feeds import LOCATIONS_DIR, LOCATIONS_FEED, TARIFFS_FEED, location_key, newest
-from .pricing import TariffWords, tariff_words
+from pcpr_publish.common.gcpause import gc_paused
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.render import words as w
+from pcpr_publish.render.json_feeds import LOCATIONS_DIR, LOCATIONS_FEED, TARIFFS_FEED, location_key, newest
+from pcpr_publish.render.pricing import TariffWords, tariff_words
 
 PAGE_SIZE = 250  # locations per server-rendered list page (no-JavaScript browsing)
 CHUNK_SIZE = 1000  # rows per index-data chunk (progressive loading)
@@ -428,7 +428,7 @@ def _fingerprint(name: str, ext: str, body: bytes) -> str:
 
 def script_words() -> dict[str, Any]:
     """The wording tables the script needs (the widget reads raw OCPI JSON)."""
-    from ..ocpi.enums import ConnectorFormat, ConnectorType
+    from pcpr_publish.ocpi.enums import ConnectorFormat, ConnectorType
     from typing import get_args
 
     return {

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..ocpi import models as ocpi
-from .words import DAY_NAMES, MONTH_NAMES, english
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.render.words import DAY_NAMES, MONTH_NAMES, english
 
 TENTH = Decimal("0.1")
 ONE = Decimal("1")

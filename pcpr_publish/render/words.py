@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..ocpi import models as ocpi
+from pcpr_publish.ocpi import models as ocpi
 
 # ------------------------------------------------------------------------------------- status
 

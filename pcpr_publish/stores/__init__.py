@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .base import LockHeld, Store, open_store
+from pcpr_publish.stores.base import LockHeld, Store, open_store
 
 __all__ = ["LockHeld", "Store", "open_store"]

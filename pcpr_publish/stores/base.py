@@ -106,13 +106,13 @@ def holder_is_gone(holder: dict[str, object]) -> bool:
 def open_store(target: str, **options: object) -> Store:
     """A store for ``target``: ``s3://bucket/prefix`` or a local folder path."""
     if target.startswith("s3://"):
-        from .s3 import S3Store
+        from pcpr_publish.stores.s3 import S3Store
 
         return S3Store.from_url(target, **options)  # type: ignore[arg-type]
     if "://" in target:
-        from ..errors import ConfigError
+        from pcpr_publish.errors import ConfigError
 
         raise ConfigError(f"unsupported target {target!r}: use a folder path or s3://bucket/prefix")
-    from .local import LocalStore
+    from pcpr_publish.stores.local import LocalStore
 
     return LocalStore(target)

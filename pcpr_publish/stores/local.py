@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from .base import LOCK_KEY, LockHeld, RemoteObject
+from pcpr_publish.stores.base import LOCK_KEY, LockHeld, RemoteObject
 
 
 class LocalStore:

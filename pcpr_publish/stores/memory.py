@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .base import LockHeld, RemoteObject
+from pcpr_publish.stores.base import LockHeld, RemoteObject
 
 
 @dataclass

@@ -3,7 +3,7 @@
 "Parse permissively, validate explicitly, construct strictly": this module reads OCPI objects
 the way real UK feeds write them, reports every defect it normalises (one notice per object and
 defect, with the input file and JSON path), and produces the *same* ``pcpr-export/1``
-:class:`~pcpr_publish.export.models.Export` a back office would hand over. Selection,
+:class:`~pcpr_publish.read.export.models.Export` a back office would hand over. Selection,
 validation and publishing then run unchanged, so every published byte still goes through the
 strict OCPI models.
 
@@ -23,10 +23,10 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from ..checks import tariff_currency_ok
-from ..export import models as ex
-from ..mapping import map_standard, shape, tariff_fields
-from ..notices import (
+from pcpr_publish.pipeline.checks import tariff_currency_ok
+from pcpr_publish.read.export import models as ex
+from pcpr_publish.pipeline.mapping import map_standard, shape, tariff_fields
+from pcpr_publish.notices import (
     DUPLICATE_VALUE,
     INVALID_OBJECT,
     NOTICE_TYPES,
@@ -57,8 +57,8 @@ from ..notices import (
     Report,
     Severity,
 )
-from ..ocpi import models as ocpi
-from ..ocpi.enums import (
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.ocpi.enums import (
     Capability,
     ConnectorFormat,
     ConnectorType,
@@ -72,13 +72,13 @@ from ..ocpi.enums import (
     TariffType,
     canonical,
 )
-from ..ocpi.types import to_decimal
-from ..render.json_feeds import canonical_content, dumps
-from ..status import map_status
-from ..timeutil import normalise_datetime, parse_datetime
-from ..validate import Subject, construct
-from .detect import LOCATION, TARIFF, Item
-from .public_tariff import Choice, TariffFacts, choose_public_tariff
+from pcpr_publish.ocpi.types import to_decimal
+from pcpr_publish.render.json_feeds import canonical_content, dumps
+from pcpr_publish.pipeline.status import map_status
+from pcpr_publish.common.dates import normalise_datetime, parse_datetime
+from pcpr_publish.ocpi.construct import Subject, construct
+from pcpr_publish.read.ocpi.detect import LOCATION, TARIFF, Item
+from pcpr_publish.read.ocpi.public_tariff import Choice, TariffFacts, choose_public_tariff
 
 OCPI_STATUSES = frozenset(get_args(Status))
 # Words real feeds use that are not in the export format's status table (status.py), mapped

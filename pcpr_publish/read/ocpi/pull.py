@@ -38,12 +38,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from .. import __version__
-from ..errors import InputError
-from ..export.reader import parse_json
-from ..notices import OCPI_PULL_PAGING, OCPI_PULL_RETRY, Action, Notice, Report
-from ..timeutil import format_datetime
-from .detect import LOCATION, TARIFF, classify, hint_from_text
+from pcpr_publish import __version__
+from pcpr_publish.errors import InputError
+from pcpr_publish.read.export.reader import parse_json
+from pcpr_publish.notices import OCPI_PULL_PAGING, OCPI_PULL_RETRY, Action, Notice, Report
+from pcpr_publish.common.dates import format_datetime
+from pcpr_publish.read.ocpi.detect import LOCATION, TARIFF, classify, hint_from_text
 
 PREFERRED_VERSIONS = ("2.2.1", "2.2", "2.1.1", "2.1")
 # Retry policy defaults (module constants so a test can shorten them): the n-th retry waits

@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .checks import (
+from pcpr_publish.pipeline.checks import (
     coordinates_ok,
     evse_warnings,
     location_warnings,
     tariff_currency_ok,
     tariff_price_checks,
 )
-from .errors import InputError
-from .export import models as ex
-from .mapping import connector_fields, evse_fields, location_fields, shape, tariff_fields, time_zone
-from .notices import (
+from pcpr_publish.errors import InputError
+from pcpr_publish.read.export import models as ex
+from pcpr_publish.pipeline.mapping import connector_fields, evse_fields, location_fields, shape, tariff_fields, time_zone
+from pcpr_publish.notices import (
     EVSE_NO_CONNECTORS,
     EVSE_WITHOUT_PUBLIC_TARIFF,
     INVALID_OBJECT,
@@ -38,19 +38,19 @@ from .notices import (
     Report,
     Severity,
 )
-from .ocpi import models as ocpi
-from .overlay import StatusEntry
-from .select import (
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.read.overlay import StatusEntry
+from pcpr_publish.pipeline.select import (
     is_candidate_site,
     is_hidden_connector,
     is_public_evse,
     public_tariff_id,
     read_flag,
 )
-from .status import apply_state_flags, combine_connector_statuses, map_status
-from .timestamps import Previous, SourceTimes, as_json, stamp_location, stamp_tariff
-from .timeutil import normalise_datetime
-from .validate import Subject, construct
+from pcpr_publish.pipeline.status import apply_state_flags, combine_connector_statuses, map_status
+from pcpr_publish.pipeline.timestamps import Previous, SourceTimes, as_json, stamp_location, stamp_tariff
+from pcpr_publish.common.dates import normalise_datetime
+from pcpr_publish.ocpi.construct import Subject, construct
 
 
 @dataclass

@@ -12,14 +12,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .export import models as ex
-from .notices import DUPLICATE_VALUE, INVALID_TIME_ZONE, Action, Report
-from .ocpi import models as ocpi
-from .ocpi.coerce import coerce
-from .ocpi.enums import ConnectorType, canonical
-from .ocpi.types import to_decimal
-from .refdata import ALPHA2_TO_ALPHA3
-from .validate import Subject
+from pcpr_publish.read.export import models as ex
+from pcpr_publish.notices import DUPLICATE_VALUE, INVALID_TIME_ZONE, Action, Report
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.ocpi.coerce import coerce
+from pcpr_publish.ocpi.enums import ConnectorType, canonical
+from pcpr_publish.ocpi.types import to_decimal
+from pcpr_publish.common.refdata import ALPHA2_TO_ALPHA3
+from pcpr_publish.ocpi.construct import Subject
 
 DEFAULT_TIME_ZONE = "Europe/London"
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import __version__
-from .notices import Report, Severity
+from pcpr_publish import __version__
+from pcpr_publish.notices import Report, Severity
 
 if TYPE_CHECKING:
-    from .dataset import Dataset
-    from .export.reader import LoadedExport
+    from pcpr_publish.pipeline.dataset import Dataset
+    from pcpr_publish.read.export.reader import LoadedExport
 
 REPORT_FORMAT = "pcpr-report/1"
 

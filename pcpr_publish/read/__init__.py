@@ -1,8 +1,8 @@
 """Input dispatch: which reader turns the given file(s) into an :class:`Export`.
 
 ``pcpr-export/1`` (the back-office export) is the native input. The OCPI reader
-(:mod:`pcpr_publish.ocpi_input`: OCPI dumps, or a CPO's OCPI interface with ``from_ocpi``)
-produces the same :class:`~pcpr_publish.export.reader.LoadedExport`, so selection, validation
+(:mod:`pcpr_publish.read.ocpi`: OCPI dumps, or a CPO's OCPI interface with ``from_ocpi``)
+produces the same :class:`~pcpr_publish.read.export.reader.LoadedExport`, so selection, validation
 and publishing never depend on where the data came from.
 
 ``auto`` reads a single file that names its ``pcpr-export/`` format (or has ``sites``) as an
@@ -15,16 +15,16 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import InputError
-from .export.reader import LoadedExport, load_export
-from .notices import Report
+from pcpr_publish.errors import InputError
+from pcpr_publish.read.export.reader import LoadedExport, load_export
+from pcpr_publish.notices import Report
 
 INPUT_FORMATS = ("auto", "export", "ocpi")
 
 
 def load_input(paths: Sequence[str], input_format: str = "auto", **options: object) -> LoadedExport:
     """Read the input. Options other than ``from_ocpi`` etc. are the OCPI reader's (see
-    :func:`pcpr_publish.ocpi_input.load_ocpi`); the export reader takes none."""
+    :func:`pcpr_publish.read.ocpi.load_ocpi`); the export reader takes none."""
     paths = list(paths)
     pulling = bool(options.get("from_ocpi"))
     if not paths and not pulling:
@@ -38,7 +38,7 @@ def load_input(paths: Sequence[str], input_format: str = "auto", **options: obje
         if len(paths) != 1:
             raise InputError(paths[1], None, "an export is one file; give exactly one")
         return load_export(paths[0])
-    from .ocpi_input import load_ocpi  # the OCPI reader
+    from pcpr_publish.read.ocpi import load_ocpi  # the OCPI reader
 
     return load_ocpi(paths, **options)  # type: ignore[arg-type]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
+from pcpr_publish.errors import ConfigError
 
 DEFAULT_PATH = "pcpr.toml"
 

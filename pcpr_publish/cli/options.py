@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .inputs import INPUT_FORMATS
+from pcpr_publish.read import INPUT_FORMATS
 
 OCPI_VERSIONS = ("2.2.1", "2.2", "2.1.1", "2.1")
 

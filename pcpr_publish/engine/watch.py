@@ -1,6 +1,6 @@
 """``pcpr publish --watch``: keep publishing while the export or the status overlay changes.
 
-Each cycle re-reads only what changed (see :mod:`pcpr_publish.publisher`) and logs one line.
+Each cycle re-reads only what changed (see :mod:`pcpr_publish.engine.publisher`) and logs one line.
 SIGTERM and SIGINT stop the loop *between* cycles: a cycle in flight finishes its uploads (and
 its manifest) first, so the target is never left half-published. A failed cycle (unreadable
 input mid-write, the target down, a guard) is logged and retried at the next tick (whether or not an input changed again).
@@ -12,9 +12,9 @@ import signal
 import threading
 from types import FrameType
 
-from ..errors import PcprError, StrictModeError
-from ..progress import RunLog
-from ..publisher import CycleResult, Publisher
+from pcpr_publish.errors import PcprError, StrictModeError
+from pcpr_publish.engine.progress import RunLog
+from pcpr_publish.engine.publisher import CycleResult, Publisher
 
 
 def cycle_fields(result: CycleResult) -> dict[str, object]:

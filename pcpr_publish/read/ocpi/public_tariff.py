@@ -32,14 +32,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..notices import (
+from pcpr_publish.notices import (
     OCPI_NO_PUBLIC_TARIFF,
     OCPI_PUBLIC_TARIFF_AMBIGUOUS,
     OCPI_PUBLIC_TARIFF_CHOSEN,
     Severity,
 )
-from ..ocpi.enums import TariffType, canonical
-from ..timeutil import parse_datetime
+from pcpr_publish.ocpi.enums import TariffType, canonical
+from pcpr_publish.common.dates import parse_datetime
 
 # Walk-up tariff types, best first. None = untyped.
 TIERS: tuple[str | None, ...] = ("AD_HOC_PAYMENT", None, "REGULAR")

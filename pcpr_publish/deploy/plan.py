@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from .errors import GuardError
-from .sitefiles import SiteFile, content_type, cache_control
-from .stores.base import RemoteObject
+from pcpr_publish.errors import GuardError
+from pcpr_publish.render.sitefile import SiteFile, content_type, cache_control
+from pcpr_publish.stores.base import RemoteObject
 
 MANIFEST_KEY = "_pcpr/manifest.json"
 MANIFEST_FORMAT = "pcpr-manifest/1"
@@ -260,7 +260,7 @@ def tariff_bridge(site: Mapping[str, SiteFile], published: bytes | None) -> dict
         return {}
     if not dropped:
         return {}
-    from .render.json_feeds import list_envelope
+    from pcpr_publish.render.json_feeds import list_envelope
 
     items = sorted(new_items + dropped, key=lambda t: str(t.get("id")))
     stamps = [str(x) for x in (new_doc.get("timestamp"), old_doc.get("timestamp")) if x]

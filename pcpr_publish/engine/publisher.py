@@ -4,7 +4,7 @@
 whenever the export or the status overlay changes. Between cycles it keeps:
 
 * the parsed export (re-read only when the file's size or mtime changes),
-* per-site build results (:class:`~pcpr_publish.dataset.BuildCache`): a status change rebuilds
+* per-site build results (:class:`~pcpr_publish.pipeline.dataset.BuildCache`): a status change rebuilds
   only the sites whose EVSEs it names,
 * per-location rendered bytes and per-file hashes, so unchanged files are neither re-rendered
   nor re-hashed,
@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Config
-from .dataset import BuildCache, Dataset, build_dataset
-from .deploy import DeployResult, execute
-from .errors import GuardError, InputError, StrictModeError, TargetError
-from .export.reader import LoadedExport
-from .gcpause import gc_paused
-from .inputs import load_input, relocate_notices
-from .notices import PREVIOUS_UNREADABLE, Action, Report
-from .overlay import Overlay, load_overlay
-from .plan import (
+from pcpr_publish.config import Config
+from pcpr_publish.pipeline.dataset import BuildCache, Dataset, build_dataset
+from pcpr_publish.deploy.execute import DeployResult, execute
+from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
+from pcpr_publish.read.export.reader import LoadedExport
+from pcpr_publish.common.gcpause import gc_paused
+from pcpr_publish.read import load_input, relocate_notices
+from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
+from pcpr_publish.read.overlay import Overlay, load_overlay
+from pcpr_publish.deploy.plan import (
     MANIFEST_KEY,
     ManifestEntry,
     Plan,
@@ -44,13 +44,13 @@ from .plan import (
     tariff_bridge,
     with_manifest,
 )
-from .render.html import PageCache, render_pages
-from .render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, RenderCache, render_json
-from .report import report_document, write_report
-from .sitefiles import SiteFile, make_site
-from .stores.base import LockHeld, Store, open_store
-from .timestamps import Previous
-from .timeutil import parse_datetime
+from pcpr_publish.render.html import PageCache, render_pages
+from pcpr_publish.render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, RenderCache, render_json
+from pcpr_publish.engine.report import report_document, write_report
+from pcpr_publish.render.sitefile import SiteFile, make_site
+from pcpr_publish.stores.base import LockHeld, Store, open_store
+from pcpr_publish.pipeline.timestamps import Previous
+from pcpr_publish.common.dates import parse_datetime
 
 Progress = Callable[[int, int], None]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from .ocpi import models as ocpi
-from .render.json_feeds import canonical_content, object_bytes
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.render.json_feeds import canonical_content, object_bytes
 
 
 class _Packed(dict[str, bytes]):

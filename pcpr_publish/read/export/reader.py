@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ..errors import InputError
-from ..notices import Notice
-from ..timeutil import parse_datetime
-from .models import FORMAT, Export
+from pcpr_publish.errors import InputError
+from pcpr_publish.notices import Notice
+from pcpr_publish.common.dates import parse_datetime
+from pcpr_publish.read.export.models import FORMAT, Export
 
 
 @dataclass(frozen=True)

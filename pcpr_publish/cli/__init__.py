@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import PcprError
-from .input_options import input_args, input_options
+from pcpr_publish import __version__
+from pcpr_publish.errors import PcprError
+from pcpr_publish.cli.options import input_args, input_options
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -67,7 +67,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(ctx: click.Context, **overrides: dict[str, Any]) -> Any:
-    from .config import load_config
+    from pcpr_publish.config import load_config
 
     return load_config(ctx.obj.get("config_path"), overrides=overrides)
 
@@ -110,7 +110,7 @@ Examples:
 def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | None,
           report_path: str | None, statuses: str | None, log_format: str, **inputs: Any) -> None:
     """Build the published files of EXPORT into a local folder."""
-    from .commands.publish import run
+    from pcpr_publish.commands.publish import run
 
     config = _config(ctx, build={"strict": strict, "report": report_path})
     result = run(list(export), out, config, strict=bool(strict), guards=False, statuses=statuses,
@@ -135,7 +135,7 @@ Examples:
 def validate(ctx: click.Context, export: tuple[str, ...], json_path: str | None,
              strict: bool | None, statuses: str | None, **inputs: Any) -> None:
     """Check EXPORT and print a summary of every problem; writes nothing else."""
-    from .commands.validate import validate_export
+    from pcpr_publish.commands.validate import validate_export
 
     config = _config(ctx, build={"strict": strict})
     code = validate_export(list(export), config, json_path=json_path, echo=click.echo,
@@ -191,7 +191,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
     location's files, the feeds and the availability list) until SIGTERM or SIGINT, which stop
     it between cycles so the target is never left half-published.
     """
-    from .commands.publish import make_publisher, run
+    from pcpr_publish.commands.publish import make_publisher, run
 
     config = _config(
         ctx,
@@ -203,8 +203,8 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
     if watch:
         if dry_run:
             raise click.UsageError("--watch and --dry-run cannot be combined")
-        from .commands.watch import watch as watch_loop
-        from .progress import RunLog
+        from pcpr_publish.engine.watch import watch as watch_loop
+        from pcpr_publish.engine.progress import RunLog
 
         publisher = make_publisher(list(export), target, config, strict=bool(strict),
                                    allow_shrink=allow_shrink, statuses=statuses,
@@ -214,7 +214,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
                  allow_shrink=allow_shrink, statuses=statuses, **_progress(),
                  **input_args(export, config, **inputs))
     if dry_run:
-        from .commands.plan_text import plan_lines
+        from pcpr_publish.commands.plan_text import plan_lines
 
         for line in plan_lines(result.plan):
             click.echo(line)
@@ -240,7 +240,7 @@ Examples:
 def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str | None,
                     region: str | None, endpoint_url: str | None, path_style: bool | None) -> None:
     """Make s3://bucket/prefix publicly readable (that prefix only) with CORS for GET."""
-    from .commands.init_bucket import init_bucket
+    from pcpr_publish.commands.init_bucket import init_bucket
 
     config = _config(ctx, s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
                               "path_style": path_style})
@@ -262,7 +262,7 @@ Examples:
 @handle_errors
 def sample(sites: int, seed: int, exported_at: str | None, out: str | None) -> None:
     """Write a realistic, deterministic synthetic back-office export."""
-    from .sample import write_sample
+    from pcpr_publish.sample import write_sample
 
     try:
         write_sample(out, sites, seed, exported_at)
@@ -278,7 +278,7 @@ Examples:
 @handle_errors
 def schemas_cmd(out: str) -> None:
     """Write the JSON Schemas of the export and of the OCPI Location and Tariff output."""
-    from .schemas import write_schemas
+    from pcpr_publish.schemas import write_schemas
 
     for path in write_schemas(out):
         click.echo(path)
@@ -286,14 +286,14 @@ def schemas_cmd(out: str) -> None:
 
 def _progress() -> dict[str, Any]:
     """Progress bars for people at a terminal; nothing under cron."""
-    from .progress import Bar
+    from pcpr_publish.engine.progress import Bar
 
     return {"progress": Bar("upload"), "build_progress": Bar("validate")}
 
 
 def _print_outcome(result: Any, target: str, log_format: str = "text") -> None:
     """One summary line per run (text, or JSON for log shippers)."""
-    from .progress import RunLog
+    from pcpr_publish.engine.progress import RunLog
 
     ds = result.dataset
     counts = ds.report.severity_counts()

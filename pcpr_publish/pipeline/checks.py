@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .notices import (
+from pcpr_publish.notices import (
     ADDRESS_LONGER_THAN_PDF,
     COORDINATES_OUTSIDE_UK,
     COORDINATES_SWAPPED,
@@ -22,9 +22,9 @@ from .notices import (
     Action,
     Report,
 )
-from .ocpi import models as ocpi
-from .refdata import EMI3_EVSE_ID, ISO4217, in_uk_or_ireland
-from .validate import Subject
+from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.common.refdata import EMI3_EVSE_ID, ISO4217, in_uk_or_ireland
+from pcpr_publish.ocpi.construct import Subject
 
 
 def coordinates_ok(loc: ocpi.Location, subject: Subject, report: Report) -> bool:

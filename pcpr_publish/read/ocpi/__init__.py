@@ -1,7 +1,7 @@
 """OCPI input: read Location and Tariff dumps (files) or a CPO's OCPI interface (``--from-ocpi``).
 
 The reader turns OCPI 2.1.1 / 2.2.1 objects, as real feeds write them, into the same
-``pcpr-export/1`` :class:`~pcpr_publish.export.models.Export` a back office hands over, with one
+``pcpr-export/1`` :class:`~pcpr_publish.read.export.models.Export` a back office hands over, with one
 notice per normalised defect. Selection, validation and publishing then run unchanged. See
 ``the README, OCPI input`` for the mapping, the public-tariff rule and the notice codes.
 """
@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import InputError
-from ..export.models import Export
-from ..export.reader import LoadedExport, _check_unique, parse_json, read_bytes
-from ..notices import OCPI_EXPORTED_AT, OCPI_PULL_PAGING, Action, Report
-from ..timeutil import format_datetime, normalise_datetime, parse_datetime
-from .detect import TARIFF, Found, find_objects
+from pcpr_publish.errors import InputError
+from pcpr_publish.read.export.models import Export
+from pcpr_publish.read.export.reader import LoadedExport, _check_unique, parse_json, read_bytes
+from pcpr_publish.notices import OCPI_EXPORTED_AT, OCPI_PULL_PAGING, Action, Report
+from pcpr_publish.common.dates import format_datetime, normalise_datetime, parse_datetime
+from pcpr_publish.read.ocpi.detect import TARIFF, Found, find_objects
 
 __all__ = ["load_ocpi", "load_documents", "Document"]
 
@@ -80,7 +80,7 @@ def load_ocpi(
     for name in _expand(list(tariffs or [])):
         documents.append(Document(name, read_bytes(name), hint=TARIFF))
     if from_ocpi:
-        from .pull import pull_ocpi
+        from pcpr_publish.read.ocpi.pull import pull_ocpi
 
         urls = [from_ocpi] if isinstance(from_ocpi, str) else list(from_ocpi)
         pulled = pull_ocpi(urls, token=token, version=ocpi_version, **(pull_options or {}))
@@ -104,7 +104,7 @@ def load_documents(
     operator_defaults: dict[str, Any] | None = None,
     missing_publish: bool = True,
 ) -> LoadedExport:
-    from .convert import convert, newest_last_updated
+    from pcpr_publish.read.ocpi.convert import convert, newest_last_updated
 
     report = report or Report()
     found = Found()

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .errors import TargetError
-from .plan import Plan, Step
-from .sitefiles import SiteFile
-from .stores.base import Store
+from pcpr_publish.errors import TargetError
+from pcpr_publish.deploy.plan import Plan, Step
+from pcpr_publish.render.sitefile import SiteFile
+from pcpr_publish.stores.base import Store
 
 Progress = Callable[[int, int], None]  # (done, total)
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .notices import INVALID_FIELD, INVALID_OBJECT, Action, Report
+from pcpr_publish.notices import INVALID_FIELD, INVALID_OBJECT, Action, Report
 
 M = TypeVar("M", bound=BaseModel)
 

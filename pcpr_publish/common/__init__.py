@@ -1,0 +1,1 @@
+"""Leaf helpers every layer may use: dates, reference data, garbage-collector pausing."""

@@ -1,0 +1,1 @@
+"""The publish engine: one object that runs read → pipeline → render → plan → deploy cycles."""

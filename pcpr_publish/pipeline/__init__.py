@@ -1,0 +1,1 @@
+"""Stage "pipeline": select public objects, map them to OCPI, validate, stamp timestamps."""
