@@ -10,8 +10,8 @@ from pathlib import Path
 
 import orjson
 
-from pcpr_publish.read.export.models import Export
 from pcpr_publish.ocpi.models import LocationListResponse, TariffListResponse
+from pcpr_publish.read.export.models import Export
 
 SCHEMAS = {
     "pcpr-export-1.schema.json": (Export, "pcpr back-office export, format pcpr-export/1"),

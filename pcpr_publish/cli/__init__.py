@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from pcpr_publish import __version__
-from pcpr_publish.errors import PcprError
 from pcpr_publish.cli.options import input_args, input_options
+from pcpr_publish.errors import PcprError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -203,8 +203,8 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
     if watch:
         if dry_run:
             raise click.UsageError("--watch and --dry-run cannot be combined")
-        from pcpr_publish.engine.watch import watch as watch_loop
         from pcpr_publish.engine.progress import RunLog
+        from pcpr_publish.engine.watch import watch as watch_loop
 
         publisher = make_publisher(list(export), target, config, strict=bool(strict),
                                    allow_shrink=allow_shrink, statuses=statuses,

@@ -12,8 +12,7 @@ from typing import Any
 import click
 
 from pcpr_publish.read import INPUT_FORMATS
-
-OCPI_VERSIONS = ("2.2.1", "2.2", "2.1.1", "2.1")
+from pcpr_publish.read.ocpi.protocol import OCPI_VERSIONS
 
 
 def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pcpr_publish.config import Config
-from pcpr_publish.pipeline.dataset import Dataset
 from pcpr_publish.deploy.execute import DeployResult
-from pcpr_publish.read.export.reader import LoadedExport
 from pcpr_publish.deploy.plan import Plan
 from pcpr_publish.engine.publisher import Publisher, render_site
+from pcpr_publish.pipeline.dataset import Dataset
+from pcpr_publish.read.export.reader import LoadedExport
 from pcpr_publish.render.sitefile import SiteFile
 from pcpr_publish.stores.base import Store
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pcpr_publish.config import Config
-from pcpr_publish.pipeline.dataset import build_dataset
-from pcpr_publish.read.overlay import load_overlay
-from pcpr_publish.read import load_input, relocate_notices
 from pcpr_publish.engine.report import report_document, summary_table, write_report
+from pcpr_publish.pipeline.dataset import build_dataset
+from pcpr_publish.read import load_input, relocate_notices
+from pcpr_publish.read.overlay import load_overlay
 
 
 def validate_export(

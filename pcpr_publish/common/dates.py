@@ -41,3 +41,11 @@ def normalise_datetime(value: Any) -> str | None:
     """RFC 3339 text in any offset → OCPI DateTime text, or None when unreadable."""
     dt = parse_datetime(value)
     return format_datetime(dt) if dt else None
+
+
+def parse_utc(value: str) -> datetime:
+    """An OCPI DateTime that pcpr itself wrote (always valid) as an aware UTC datetime."""
+    dt = parse_datetime(value)
+    if dt is None:
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    return dt

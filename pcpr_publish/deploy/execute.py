@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from pcpr_publish.errors import TargetError
 from pcpr_publish.deploy.plan import Plan, Step
+from pcpr_publish.errors import TargetError
 from pcpr_publish.render.sitefile import SiteFile
 from pcpr_publish.stores.base import Store
 

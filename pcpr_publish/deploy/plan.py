@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from pcpr_publish.errors import GuardError
-from pcpr_publish.render.sitefile import SiteFile, content_type, cache_control
+from pcpr_publish.render.sitefile import SiteFile, cache_control, content_type
 from pcpr_publish.stores.base import RemoteObject
 
 MANIFEST_KEY = "_pcpr/manifest.json"

@@ -25,15 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pcpr_publish.config import Config
-from pcpr_publish.pipeline.dataset import BuildCache, Dataset, build_dataset
-from pcpr_publish.deploy.execute import DeployResult, execute
-from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
-from pcpr_publish.read.export.reader import LoadedExport
+from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.common.gcpause import gc_paused
-from pcpr_publish.read import load_input, relocate_notices
-from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
-from pcpr_publish.read.overlay import Overlay, load_overlay
+from pcpr_publish.config import Config
+from pcpr_publish.deploy.execute import DeployResult, execute
 from pcpr_publish.deploy.plan import (
     MANIFEST_KEY,
     ManifestEntry,
@@ -44,13 +39,23 @@ from pcpr_publish.deploy.plan import (
     tariff_bridge,
     with_manifest,
 )
-from pcpr_publish.render.html import PageCache, render_pages
-from pcpr_publish.render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED, RenderCache, render_json
 from pcpr_publish.engine.report import report_document, write_report
+from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
+from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
+from pcpr_publish.pipeline.dataset import BuildCache, Dataset, build_dataset
+from pcpr_publish.pipeline.timestamps import Previous
+from pcpr_publish.read import load_input, relocate_notices
+from pcpr_publish.read.export.reader import LoadedExport
+from pcpr_publish.read.overlay import Overlay, load_overlay
+from pcpr_publish.render.html import PageCache, render_pages
+from pcpr_publish.render.json_feeds import (
+    LOCATIONS_FEED,
+    TARIFFS_FEED,
+    RenderCache,
+    render_json,
+)
 from pcpr_publish.render.sitefile import SiteFile, make_site
 from pcpr_publish.stores.base import LockHeld, Store, open_store
-from pcpr_publish.pipeline.timestamps import Previous
-from pcpr_publish.common.dates import parse_datetime
 
 Progress = Callable[[int, int], None]
 

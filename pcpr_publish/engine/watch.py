@@ -12,9 +12,9 @@ import signal
 import threading
 from types import FrameType
 
-from pcpr_publish.errors import PcprError, StrictModeError
 from pcpr_publish.engine.progress import RunLog
 from pcpr_publish.engine.publisher import CycleResult, Publisher
+from pcpr_publish.errors import PcprError, StrictModeError
 
 
 def cycle_fields(result: CycleResult) -> dict[str, object]:

@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from pcpr_publish.notices import INVALID_FIELD, INVALID_OBJECT, Action, Report
+from pcpr_publish.notices import (
+    DUPLICATE_VALUE,
+    INVALID_FIELD,
+    INVALID_OBJECT,
+    Action,
+    Report,
+)
+from pcpr_publish.ocpi.coerce import coerce
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,3 +139,14 @@ def _short(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 80:
         return value[:77] + "..."
     return value
+
+
+def _dup_hook(subject: Subject, report: Report):
+    def hook(path: str, value: Any) -> None:
+        subject.notice(report, DUPLICATE_VALUE, f"{path}: {value} is listed more than once; "
+                       "published once", Action.CORRECTED, field=path, value=value)
+    return hook
+
+
+def shape(model: type[BaseModel], raw: dict[str, Any], subject: Subject, report: Report) -> dict[str, Any]:
+    return coerce(raw, model, on_duplicate=_dup_hook(subject, report))

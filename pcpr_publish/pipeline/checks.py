@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pcpr_publish.common.refdata import EMI3_EVSE_ID, in_uk_or_ireland
 from pcpr_publish.notices import (
     ADDRESS_LONGER_THAN_PDF,
     COORDINATES_OUTSIDE_UK,
@@ -16,15 +17,13 @@ from pcpr_publish.notices import (
     LONGITUDE_SIGN_LOST,
     OPENING_HOURS_MISSING,
     TARIFF_NO_ENERGY_PRICE,
-    TARIFF_NOT_GBP,
-    TARIFF_UNKNOWN_CURRENCY,
     TARIFF_VAT_MISSING,
     Action,
     Report,
 )
 from pcpr_publish.ocpi import models as ocpi
-from pcpr_publish.common.refdata import EMI3_EVSE_ID, ISO4217, in_uk_or_ireland
 from pcpr_publish.ocpi.construct import Subject
+from pcpr_publish.ocpi.rules import is_free
 
 
 def coordinates_ok(loc: ocpi.Location, subject: Subject, report: Report) -> bool:
@@ -60,26 +59,6 @@ def evse_warnings(evse: ocpi.EVSE, subject: Subject, report: Report) -> None:
     if evse.evse_id is not None and not EMI3_EVSE_ID.match(evse.evse_id):
         subject.notice(report, EVSE_ID_NOT_EMI3, f"evse_id {evse.evse_id!r} is not in eMI3 form "
                        "(e.g. GB*ABC*E12345)", Action.PUBLISHED, field="evse_id", value=evse.evse_id)
-
-
-def is_free(tariff: ocpi.Tariff) -> bool:
-    """Free of charge: every price component is zero and there is no positive minimum price."""
-    if tariff.min_price is not None and tariff.min_price.excl_vat > 0:
-        return False
-    return all(pc.price == 0 for el in tariff.elements for pc in el.price_components)
-
-
-def tariff_currency_ok(tariff: ocpi.Tariff, subject: Subject, report: Report) -> bool:
-    """ISO 4217 and GBP. Errors here make the tariff unusable for the UK feed."""
-    if tariff.currency not in ISO4217:
-        subject.notice(report, TARIFF_UNKNOWN_CURRENCY, f"currency {tariff.currency!r} is not an "
-                       "ISO 4217 code", Action.EXCLUDED, field="currency", value=tariff.currency)
-        return False
-    if tariff.currency != "GBP":
-        subject.notice(report, TARIFF_NOT_GBP, f"currency is {tariff.currency}, not GBP; tariff "
-                       "excluded", Action.EXCLUDED, field="currency", value=tariff.currency)
-        return False
-    return True
 
 
 def tariff_price_checks(tariff: ocpi.Tariff, subject: Subject, report: Report) -> None:

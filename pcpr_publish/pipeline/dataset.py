@@ -7,20 +7,12 @@ the export, so nothing but whitelisted OCPI fields of selected objects can reach
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from pcpr_publish.pipeline.checks import (
-    coordinates_ok,
-    evse_warnings,
-    location_warnings,
-    tariff_currency_ok,
-    tariff_price_checks,
-)
+from pcpr_publish.common.dates import normalise_datetime
 from pcpr_publish.errors import InputError
-from pcpr_publish.read.export import models as ex
-from pcpr_publish.pipeline.mapping import connector_fields, evse_fields, location_fields, shape, tariff_fields, time_zone
 from pcpr_publish.notices import (
     EVSE_NO_CONNECTORS,
     EVSE_WITHOUT_PUBLIC_TARIFF,
@@ -39,7 +31,20 @@ from pcpr_publish.notices import (
     Severity,
 )
 from pcpr_publish.ocpi import models as ocpi
-from pcpr_publish.read.overlay import StatusEntry
+from pcpr_publish.ocpi.construct import Subject, construct, shape
+from pcpr_publish.ocpi.rules import tariff_currency_ok
+from pcpr_publish.pipeline.checks import (
+    coordinates_ok,
+    evse_warnings,
+    location_warnings,
+    tariff_price_checks,
+)
+from pcpr_publish.pipeline.mapping import (
+    connector_fields,
+    evse_fields,
+    location_fields,
+    time_zone,
+)
 from pcpr_publish.pipeline.select import (
     is_candidate_site,
     is_hidden_connector,
@@ -47,10 +52,21 @@ from pcpr_publish.pipeline.select import (
     public_tariff_id,
     read_flag,
 )
-from pcpr_publish.pipeline.status import apply_state_flags, combine_connector_statuses, map_status
-from pcpr_publish.pipeline.timestamps import Previous, SourceTimes, as_json, stamp_location, stamp_tariff
-from pcpr_publish.common.dates import normalise_datetime
-from pcpr_publish.ocpi.construct import Subject, construct
+from pcpr_publish.pipeline.timestamps import (
+    Previous,
+    SourceTimes,
+    as_json,
+    stamp_location,
+    stamp_tariff,
+)
+from pcpr_publish.read.export import models as ex
+from pcpr_publish.read.export.ocpi_form import tariff_fields
+from pcpr_publish.read.export.vocabulary import (
+    apply_state_flags,
+    combine_connector_statuses,
+    map_status,
+)
+from pcpr_publish.read.overlay import StatusEntry
 
 
 @dataclass

@@ -12,50 +12,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pcpr_publish.read.export import models as ex
-from pcpr_publish.notices import DUPLICATE_VALUE, INVALID_TIME_ZONE, Action, Report
-from pcpr_publish.ocpi import models as ocpi
-from pcpr_publish.ocpi.coerce import coerce
-from pcpr_publish.ocpi.enums import ConnectorType, canonical
-from pcpr_publish.ocpi.types import to_decimal
 from pcpr_publish.common.refdata import ALPHA2_TO_ALPHA3
+from pcpr_publish.notices import INVALID_TIME_ZONE, Action, Report
 from pcpr_publish.ocpi.construct import Subject
+from pcpr_publish.ocpi.types import to_decimal
+from pcpr_publish.read.export import models as ex
+from pcpr_publish.read.export.ocpi_form import display_texts
+from pcpr_publish.read.export.vocabulary import map_standard
 
 DEFAULT_TIME_ZONE = "Europe/London"
-
-# Common back-office names for connector standards (matched case-insensitively, ignoring
-# spaces, dashes and underscores) → OCPI ConnectorType.
-STANDARD_ALIASES: dict[str, str] = {
-    "type2": "IEC_62196_T2",
-    "t2": "IEC_62196_T2",
-    "mennekes": "IEC_62196_T2",
-    "iec62196t2": "IEC_62196_T2",
-    "ccs": "IEC_62196_T2_COMBO",
-    "ccs2": "IEC_62196_T2_COMBO",
-    "combo2": "IEC_62196_T2_COMBO",
-    "ccscombo2": "IEC_62196_T2_COMBO",
-    "ccs1": "IEC_62196_T1_COMBO",
-    "combo1": "IEC_62196_T1_COMBO",
-    "chademo": "CHADEMO",
-    "type1": "IEC_62196_T1",
-    "j1772": "IEC_62196_T1",
-    "t1": "IEC_62196_T1",
-    "3pin": "DOMESTIC_G",
-    "threepin": "DOMESTIC_G",
-    "ukplug": "DOMESTIC_G",
-    "bs1363": "DOMESTIC_G",
-    "commando": "IEC_60309_2_single_16",
-}
-
-
-def map_standard(value: Any) -> Any:
-    """OCPI ConnectorType for an export ``standard`` (OCPI name or a common name)."""
-    exact = canonical(ConnectorType, value)
-    if exact or not isinstance(value, str):
-        return exact or value
-    key = "".join(ch for ch in value.lower() if ch.isalnum())
-    return STANDARD_ALIASES.get(key, value)
-
 
 def format_coordinate(value: Any) -> str | None:
     """A number or decimal string → OCPI text with 5-7 decimals (padded or rounded)."""
@@ -71,64 +36,9 @@ def format_coordinate(value: Any) -> str | None:
     return format(d, "f")
 
 
-def display_texts(value: Any) -> Any:
-    """A plain string means English text; a list is taken as OCPI DisplayText[]."""
-    if isinstance(value, str):
-        return [{"language": "en", "text": value}]
-    if isinstance(value, dict):
-        return [value]
-    return value
-
-
 def country_alpha3(value: str) -> str:
     code = value.strip().upper()
     return ALPHA2_TO_ALPHA3.get(code, code) if len(code) == 2 else code
-
-
-def _dup_hook(subject: Subject, report: Report):
-    def hook(path: str, value: Any) -> None:
-        subject.notice(report, DUPLICATE_VALUE, f"{path}: {value} is listed more than once; "
-                       "published once", Action.CORRECTED, field=path, value=value)
-    return hook
-
-
-def shape(model: type[ocpi.OcpiModel], raw: dict[str, Any], subject: Subject, report: Report) -> dict[str, Any]:
-    return coerce(raw, model, on_duplicate=_dup_hook(subject, report))
-
-
-def tariff_fields(t: ex.Tariff, operator: ex.Operator, provisional: str) -> dict[str, Any]:
-    elements = []
-    for el in t.elements:
-        if isinstance(el, dict):
-            el = dict(el)
-            comps = el.get("price_components")
-            if isinstance(comps, list):
-                el["price_components"] = [
-                    {**c, "step_size": c.get("step_size", 1) if c.get("step_size") not in (None, "") else 1}
-                    if isinstance(c, dict) else c
-                    for c in comps
-                ]
-        elements.append(el)
-
-    def price(v: Any) -> Any:
-        return {"excl_vat": v} if isinstance(v, (int, float, str)) and not isinstance(v, bool) else v
-
-    return {
-        "country_code": operator.country_code,
-        "party_id": operator.party_id,
-        "id": t.id,
-        "currency": t.currency.strip().upper(),
-        "type": t.type,
-        "tariff_alt_text": display_texts(t.alt_text),
-        "tariff_alt_url": t.alt_url,
-        "min_price": price(t.min_price),
-        "max_price": price(t.max_price),
-        "elements": elements,
-        "start_date_time": t.start_date_time,
-        "end_date_time": t.end_date_time,
-        "energy_mix": t.energy_mix,
-        "last_updated": provisional,
-    }
 
 
 def connector_fields(c: ex.Connector, tariff_id: str | None, provisional: str) -> dict[str, Any]:

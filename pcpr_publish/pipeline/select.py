@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pcpr_publish.read.export import models as ex
 from pcpr_publish.notices import INVALID_FLAG, Action, Report
 from pcpr_publish.ocpi.construct import Subject
+from pcpr_publish.read.export import models as ex
 
 
 def read_flag(value: Any, name: str, subject: Subject, report: Report) -> bool | None:

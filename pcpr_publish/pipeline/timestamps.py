@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from pcpr_publish.ocpi import models as ocpi
-from pcpr_publish.render.json_feeds import canonical_content, object_bytes
+from pcpr_publish.ocpi.json import canonical_content, object_bytes
 
 
 class _Packed(dict[str, bytes]):

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pcpr_publish.errors import InputError
-from pcpr_publish.read.export.reader import LoadedExport, load_export
 from pcpr_publish.notices import Report
+from pcpr_publish.read.export.reader import LoadedExport, load_export
 
 INPUT_FORMATS = ("auto", "export", "ocpi")
 

@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 
 from pcpr_publish.errors import InputError
-from pcpr_publish.read.export.reader import parse_json, read_bytes
 from pcpr_publish.notices import OVERLAY_INVALID_ENTRY, Action, Notice, Severity
+from pcpr_publish.read.export.reader import parse_json, read_bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,13 @@ from markupsafe import Markup
 from pcpr_publish.common.gcpause import gc_paused
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.render import words as w
-from pcpr_publish.render.json_feeds import LOCATIONS_DIR, LOCATIONS_FEED, TARIFFS_FEED, location_key, newest
+from pcpr_publish.render.json_feeds import (
+    LOCATIONS_DIR,
+    LOCATIONS_FEED,
+    TARIFFS_FEED,
+    location_key,
+    newest,
+)
 from pcpr_publish.render.pricing import TariffWords, tariff_words
 
 PAGE_SIZE = 250  # locations per server-rendered list page (no-JavaScript browsing)
@@ -428,8 +434,9 @@ def _fingerprint(name: str, ext: str, body: bytes) -> str:
 
 def script_words() -> dict[str, Any]:
     """The wording tables the script needs (the widget reads raw OCPI JSON)."""
-    from pcpr_publish.ocpi.enums import ConnectorFormat, ConnectorType
     from typing import get_args
+
+    from pcpr_publish.ocpi.enums import ConnectorFormat, ConnectorType
 
     return {
         "statuses": {s: [w.STATUS_WORDS[s], w.STATUS_CLASS[s]] for s in STATUS_ORDER},

@@ -9,12 +9,18 @@ byte-identical files.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 import orjson
-from pydantic import BaseModel
+
+from pcpr_publish.ocpi.json import (
+    DATA_PREFIX,
+    envelope,
+    envelope_suffix_len,
+    list_envelope,
+    object_bytes,
+)
 
 LOCATIONS_FEED = "locations.json"
 TARIFFS_FEED = "tariffs.json"
@@ -24,59 +30,7 @@ LOCATIONS_DIR = "locations"
 # Per-location render cache: location id → (the model rendered, its file bytes). A cached entry
 # is reused only for the very same (immutable) model object.
 RenderCache = dict[str, tuple[Any, bytes]]
-_DATA_PREFIX = b'{"data":'
 
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Normalised plain notation: 0.40 → 0.4, 1E+1 → 10. Exact, and stable across a
-        # read-back (a reader's float prints the same digits).
-        text = format(value.normalize(), "f")
-        return orjson.Fragment(text.encode())
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default)
-
-
-def object_bytes(model: BaseModel) -> bytes:
-    """One OCPI object as compact JSON (absent optional fields are left out, never null)."""
-    return dumps(model.model_dump(exclude_none=True))
-
-
-def canonical_content(data: Any) -> bytes:
-    """Comparable form of a published object, without any ``last_updated`` (rule 8)."""
-    return orjson.dumps(_strip_last_updated(data), option=orjson.OPT_SORT_KEYS)
-
-
-def _strip_last_updated(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_last_updated(v) for k, v in value.items() if k != "last_updated"}
-    if isinstance(value, list):
-        return [_strip_last_updated(v) for v in value]
-    return value
-
-
-def envelope(data_fragment: bytes, timestamp: str) -> bytes:
-    """The OCPI response envelope around already-serialised ``data``."""
-    return dumps(
-        {
-            "data": orjson.Fragment(data_fragment),
-            "status_code": 1000,
-            "status_message": "Success",
-            "timestamp": timestamp,
-        }
-    )
-
-
-def _suffix_len(timestamp: str) -> int:
-    return len(envelope(b"0", timestamp)) - len(_DATA_PREFIX) - 1
-
-
-def list_envelope(items: Iterable[bytes | memoryview], timestamp: str) -> bytes:
-    return envelope(b"[" + b",".join(items) + b"]", timestamp)
 
 
 def location_key(location_id: str) -> str:
@@ -127,7 +81,7 @@ def render_json(
         fresh[loc.id] = (loc, file_body)
         # The feed repeats each Location's bytes: take them from the per-location file (a view,
         # not a copy) rather than keeping a second copy of every Location in memory.
-        loc_bytes.append(memoryview(file_body)[len(_DATA_PREFIX):len(file_body) - _suffix_len(loc.last_updated)])
+        loc_bytes.append(memoryview(file_body)[len(DATA_PREFIX):len(file_body) - envelope_suffix_len(loc.last_updated)])
         files[location_key(loc.id)] = file_body
     if cache is not None:
         cache.clear()

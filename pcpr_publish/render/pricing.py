@@ -22,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from pcpr_publish.common.decimals import plain
 from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.ocpi.rules import is_free
 from pcpr_publish.render.words import DAY_NAMES, MONTH_NAMES, english
 
 TENTH = Decimal("0.1")
@@ -70,9 +72,6 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)} {currency}"
 
 
-def _number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
 
 
 def duration_words(seconds: int) -> str:
@@ -125,17 +124,17 @@ def restriction_words(r: ocpi.TariffRestrictions | None) -> str | None:
     elif r.end_date:
         parts.append(f"until the day before {_date_words(r.end_date)}")
     if r.min_kwh is not None:
-        parts.append(f"once {_number(r.min_kwh)} kWh has been delivered")
+        parts.append(f"once {plain(r.min_kwh)} kWh has been delivered")
     if r.max_kwh is not None:
-        parts.append(f"for the first {_number(r.max_kwh)} kWh")
+        parts.append(f"for the first {plain(r.max_kwh)} kWh")
     if r.min_power is not None:
-        parts.append(f"when charging at {_number(r.min_power)} kW or more")
+        parts.append(f"when charging at {plain(r.min_power)} kW or more")
     if r.max_power is not None:
-        parts.append(f"when charging at less than {_number(r.max_power)} kW")
+        parts.append(f"when charging at less than {plain(r.max_power)} kW")
     if r.min_current is not None:
-        parts.append(f"when charging at {_number(r.min_current)} A or more")
+        parts.append(f"when charging at {plain(r.min_current)} A or more")
     if r.max_current is not None:
-        parts.append(f"when charging at less than {_number(r.max_current)} A")
+        parts.append(f"when charging at less than {plain(r.max_current)} A")
     if r.min_duration is not None:
         parts.append(f"after the first {duration_words(r.min_duration)}")
     if r.max_duration is not None:
@@ -198,8 +197,8 @@ def _vat_note(components: list[ocpi.PriceComponent]) -> str:
         return "No VAT is charged."
     if len(vats) == 1:
         (vat,) = vats
-        return f"Prices include VAT at {_number(vat)}%."
-    shown = ", ".join(f"{_number(v)}%" for v in sorted(v for v in vats if v is not None))
+        return f"Prices include VAT at {plain(vat)}%."
+    shown = ", ".join(f"{plain(v)}%" for v in sorted(v for v in vats if v is not None))
     return f"Prices include VAT (at {shown}{'; some with none' if None in vats else ''})."
 
 
@@ -235,9 +234,7 @@ def tariff_words(tariff: ocpi.Tariff) -> TariffWords:
             lines.append(PriceLine(line.dimension, line.text, cond))
             if pc.type == "ENERGY" and currency == "GBP":
                 energy.add(pence_incl_vat(pc.price, pc.vat))
-    # Free of charge, as checks.is_free reads it: every price zero and no positive minimum.
-    free = all(pc.price == 0 for pc in all_components) and not (
-        tariff.min_price is not None and tariff.min_price.excl_vat > 0)
+    free = is_free(tariff)
     kwh = tuple(sorted(energy))
     if free:
         headline = "Free to use"

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pcpr_publish.common.dates import parse_utc
 from pcpr_publish.ocpi import models as ocpi
 
 # ------------------------------------------------------------------------------------- status
@@ -241,11 +242,6 @@ def _zone(name: str) -> ZoneInfo | timezone:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return timezone.utc
-
-
-def parse_utc(value: str) -> datetime:
-    """An OCPI DateTime (always UTC with ``Z`` in our output) as an aware datetime."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def local_time(value: str, zone: str) -> datetime:

@@ -40,7 +40,13 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from pcpr_publish.errors import ConfigError, TargetError
-from pcpr_publish.stores.base import LOCK_KEY, LockHeld, RemoteObject, holder_is_gone, local_identity
+from pcpr_publish.stores.base import (
+    LOCK_KEY,
+    LockHeld,
+    RemoteObject,
+    holder_is_gone,
+    local_identity,
+)
 
 DEFAULT_MAX_ATTEMPTS = 5
 DELETE_BATCH = 1000  # DeleteObjects limit

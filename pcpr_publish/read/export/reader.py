@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.errors import InputError
 from pcpr_publish.notices import Notice
-from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.read.export.models import FORMAT, Export
 
 

@@ -16,11 +16,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pcpr_publish.common.dates import (
+    format_datetime,
+    normalise_datetime,
+    parse_datetime,
+)
 from pcpr_publish.errors import InputError
-from pcpr_publish.read.export.models import Export
-from pcpr_publish.read.export.reader import LoadedExport, _check_unique, parse_json, read_bytes
 from pcpr_publish.notices import OCPI_EXPORTED_AT, OCPI_PULL_PAGING, Action, Report
-from pcpr_publish.common.dates import format_datetime, normalise_datetime, parse_datetime
+from pcpr_publish.read.export.models import Export
+from pcpr_publish.read.export.reader import (
+    LoadedExport,
+    _check_unique,
+    parse_json,
+    read_bytes,
+)
 from pcpr_publish.read.ocpi.detect import TARIFF, Found, find_objects
 
 __all__ = ["load_ocpi", "load_documents", "Document"]

@@ -23,9 +23,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from pcpr_publish.pipeline.checks import tariff_currency_ok
-from pcpr_publish.read.export import models as ex
-from pcpr_publish.pipeline.mapping import map_standard, shape, tariff_fields
+from pcpr_publish.common.dates import normalise_datetime, parse_datetime
 from pcpr_publish.notices import (
     DUPLICATE_VALUE,
     INVALID_OBJECT,
@@ -58,6 +56,7 @@ from pcpr_publish.notices import (
     Severity,
 )
 from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.ocpi.construct import Subject, construct, shape
 from pcpr_publish.ocpi.enums import (
     Capability,
     ConnectorFormat,
@@ -72,13 +71,18 @@ from pcpr_publish.ocpi.enums import (
     TariffType,
     canonical,
 )
+from pcpr_publish.ocpi.json import canonical_content, dumps
+from pcpr_publish.ocpi.rules import tariff_currency_ok
 from pcpr_publish.ocpi.types import to_decimal
-from pcpr_publish.render.json_feeds import canonical_content, dumps
-from pcpr_publish.pipeline.status import map_status
-from pcpr_publish.common.dates import normalise_datetime, parse_datetime
-from pcpr_publish.ocpi.construct import Subject, construct
+from pcpr_publish.read.export import models as ex
+from pcpr_publish.read.export.ocpi_form import tariff_fields
+from pcpr_publish.read.export.vocabulary import map_standard, map_status
 from pcpr_publish.read.ocpi.detect import LOCATION, TARIFF, Item
-from pcpr_publish.read.ocpi.public_tariff import Choice, TariffFacts, choose_public_tariff
+from pcpr_publish.read.ocpi.public_tariff import (
+    Choice,
+    TariffFacts,
+    choose_public_tariff,
+)
 
 OCPI_STATUSES = frozenset(get_args(Status))
 # Words real feeds use that are not in the export format's status table (status.py), mapped

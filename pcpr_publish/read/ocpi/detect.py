@@ -20,9 +20,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pcpr_publish.errors import InputError
-from pcpr_publish.notices import OCPI_ENVELOPE, OCPI_OBJECT_IGNORED, OCPI_PULL_PAGING, Action, Report, Severity
 from pcpr_publish.common.dates import normalise_datetime
+from pcpr_publish.errors import InputError
+from pcpr_publish.notices import (
+    OCPI_ENVELOPE,
+    OCPI_OBJECT_IGNORED,
+    OCPI_PULL_PAGING,
+    Action,
+    Report,
+    Severity,
+)
+from pcpr_publish.read.ocpi.protocol import next_link
 
 LOCATION = "location"
 TARIFF = "tariff"
@@ -172,7 +180,6 @@ class _Walker:
                             "a positive integer); ignored", action=Action.IGNORED, value=x_limit)
         link = headers.get("link")
         if isinstance(link, str):
-            from pcpr_publish.read.ocpi.pull import next_link
 
             target = next_link([link], url or "")
             if target:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.notices import (
     OCPI_NO_PUBLIC_TARIFF,
     OCPI_PUBLIC_TARIFF_AMBIGUOUS,
@@ -39,7 +40,6 @@ from pcpr_publish.notices import (
     Severity,
 )
 from pcpr_publish.ocpi.enums import TariffType, canonical
-from pcpr_publish.common.dates import parse_datetime
 
 # Walk-up tariff types, best first. None = untyped.
 TIERS: tuple[str | None, ...] = ("AD_HOC_PAYMENT", None, "REGULAR")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import gzip
 import ipaddress
-import re
 import sys
 import time
 import urllib.error
@@ -39,13 +38,19 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from pcpr_publish import __version__
-from pcpr_publish.errors import InputError
-from pcpr_publish.read.export.reader import parse_json
-from pcpr_publish.notices import OCPI_PULL_PAGING, OCPI_PULL_RETRY, Action, Notice, Report
 from pcpr_publish.common.dates import format_datetime
+from pcpr_publish.errors import InputError
+from pcpr_publish.notices import (
+    OCPI_PULL_PAGING,
+    OCPI_PULL_RETRY,
+    Action,
+    Notice,
+    Report,
+)
+from pcpr_publish.read.export.reader import parse_json
 from pcpr_publish.read.ocpi.detect import LOCATION, TARIFF, classify, hint_from_text
+from pcpr_publish.read.ocpi.protocol import OCPI_VERSIONS, next_link
 
-PREFERRED_VERSIONS = ("2.2.1", "2.2", "2.1.1", "2.1")
 # Retry policy defaults (module constants so a test can shorten them): the n-th retry waits
 # BACKOFF * 2**n seconds, at most MAX_BACKOFF, unless the server sends Retry-After.
 RETRIES = 5
@@ -53,7 +58,6 @@ BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 TIMEOUT = 30.0
 MODULES = {"locations": LOCATION, "tariffs": TARIFF}
-_LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
 
 
 @dataclass
@@ -83,17 +87,6 @@ class Response:
     def header(self, name: str) -> str | None:
         value = self.headers.get(name) if self.headers is not None else None
         return value.strip() if isinstance(value, str) else None
-
-
-def next_link(values: list[str] | None, base: str) -> str | None:
-    """The ``rel="next"`` target of Link headers (RFC 8288), resolved against ``base``."""
-    for value in values or []:
-        for m in _LINK.finditer(value):
-            params = m.group(2)
-            rels = re.findall(r'rel\s*=\s*"?([^";,]+)"?', params, re.IGNORECASE)
-            if any("next" in r.lower().split() for r in rels):
-                return urljoin(base, m.group(1).strip())
-    return None
 
 
 def _set_query(url: str, **params: int) -> str:
@@ -395,11 +388,11 @@ def _choose_version(data: list[dict[str, Any]], wanted: str | None, url: str) ->
             raise InputError(url, None, f"OCPI version {wanted} not offered (offered: "
                              f"{', '.join(sorted(offered))})")
         return urljoin(url, offered[wanted]), wanted
-    for v in PREFERRED_VERSIONS:
+    for v in OCPI_VERSIONS:
         if v in offered:
             return urljoin(url, offered[v]), v
     raise InputError(url, None, f"no supported OCPI version offered (offered: "
-                     f"{', '.join(sorted(offered))}; pcpr reads {', '.join(PREFERRED_VERSIONS)})")
+                     f"{', '.join(sorted(offered))}; pcpr reads {', '.join(OCPI_VERSIONS)})")
 
 
 def _endpoints(doc: Any, url: str) -> dict[str, str]:
