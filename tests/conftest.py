@@ -6,13 +6,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from s3_fixtures import *  # noqa: E402,F401,F403  (SeaweedFS S3 server fixtures)
-from browser_fixtures import *  # noqa: E402,F401,F403  (Chromium, static server, axe-core)
-
-
 import os  # noqa: E402
 
 import pytest  # noqa: E402
+from browser_fixtures import *  # noqa: E402,F401,F403  (Chromium, static server, axe-core)
+from s3_fixtures import *  # noqa: E402,F401,F403  (SeaweedFS S3 server fixtures)
 
 _MISSING_PART = ("not installed", "not found", "unavailable")
 

@@ -10,8 +10,6 @@ from click.testing import CliRunner, Result
 
 from pcpr_publish.cli import cli
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
-
 
 def write_json(path: Path, doc: Any) -> Path:
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from pcpr_publish.commands.publish import render_site
 from pcpr_publish.config import Config, load_config
+from pcpr_publish.engine.publisher import build_site
 from pcpr_publish.pipeline.dataset import Dataset, build_dataset
 from pcpr_publish.read.export.reader import export_from_document
 from pcpr_publish.sample import generate_sample
@@ -31,7 +31,7 @@ def config(**site: Any) -> Config:
 
 def write_site(dataset: Dataset, cfg: Config, folder: Path) -> dict[str, bytes]:
     """Render the whole site (JSON and pages) the way ``pcpr build`` does and write it."""
-    site = render_site(dataset, cfg)
+    site = build_site(dataset, cfg)
     for key, f in site.items():
         path = folder / key
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from test_selection import selection_export
+from factories import selection_export
 
 
 def good() -> dict:

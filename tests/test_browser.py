@@ -14,9 +14,17 @@ from typing import Any
 
 import orjson
 import pytest
-
 from browser_fixtures import describe_violations, run_axe
-from pages_helpers import EVIL, EVIL_ID, config, dataset_from, evil_export, sample_dataset, write_site
+from pages_helpers import (
+    EVIL,
+    EVIL_ID,
+    config,
+    dataset_from,
+    evil_export,
+    sample_dataset,
+    write_site,
+)
+
 from pcpr_publish.render import html as H
 from pcpr_publish.render import words as W
 from pcpr_publish.render.json_feeds import location_key

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from pathlib import Path
 
 import pytest
-
+from factories import selection_export
 from helpers import pcpr, read_feed, write_json
+
 from pcpr_publish.cli import cli
 from pcpr_publish.config import load_config
 from pcpr_publish.errors import ConfigError
-from test_selection import selection_export
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))

@@ -13,7 +13,7 @@ import pytest
 from helpers import pcpr
 from s3_fixtures import Bucket
 
-from pcpr_publish.commands.init_bucket import (
+from pcpr_publish.stores.s3_bucket import (
     CORS_ID,
     POLICY_SID,
     cors_rule,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from factories import conn, energy_tariff, evse, selection_export, site
 from helpers import pcpr, read_feed, write_json
+
 from pcpr_publish.sample import generate_sample
-from test_selection import conn, energy_tariff, evse, selection_export, site
 
 
 def tree(folder: Path) -> dict[str, bytes]:

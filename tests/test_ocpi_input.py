@@ -1,9 +1,12 @@
-"""OCPI input (issue 6): real UK feeds and OCPI 2.1.1/2.2.1 shapes through ``pcpr build``.
+"""OCPI input (issue 6): real UK feed defects and OCPI 2.1.1/2.2.1 shapes through ``pcpr build``.
 
-* Every real feed sample in ``shared/fixtures/real-feeds/`` builds through the CLI with exit 0
-  and no traceback; every published OCPI file validates strictly (``LocationListResponse``,
-  ``TariffListResponse``, ``LocationResponse``); and the report names each defect the feed's
-  README notes describe that the sample contains (expectations written out per feed below).
+* Every feed in ``tests/fixtures/real-feed-defects/`` (small hand-written feeds, one per real UK
+  feed, reproducing the defects that the real-feed sample notes describe for it; see that
+  folder's README) builds through the CLI with exit 0 and no traceback; every published OCPI
+  file validates strictly (``LocationListResponse``, ``TariffListResponse``,
+  ``LocationResponse``); and the report names each defect the feed holds (expectations written
+  out per feed below). The real samples themselves, kept outside the repository, are run by
+  ``test_corpus.py`` when they are present.
 * Synthetic inputs pin the rest: 2.1.1 names, extended EVSE records and charging stations,
   private fields never published, the public-tariff rule, duplicates, unsafe guesses excluded
   with an error, operator party from configuration, input shapes, exported_at.
@@ -19,16 +22,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pcpr_publish.cli import cli
-from pcpr_publish.pipeline.dataset import build_dataset
 from pcpr_publish.errors import InputError
-from pcpr_publish.read import relocate_notices
 from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.pipeline.dataset import build_dataset
+from pcpr_publish.read import relocate_notices
 from pcpr_publish.read.ocpi import load_ocpi
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.is_dir():  # CI: shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-FEEDS = SHARED / "fixtures" / "real-feeds"
+FIXTURES = Path(__file__).parent / "fixtures"
+FEEDS = FIXTURES / "real-feed-defects"
 PARTY_ENV = {"PCPR_OPERATOR_COUNTRY_CODE": "GB", "PCPR_OPERATOR_PARTY_ID": "ACC"}
 
 
@@ -88,60 +89,74 @@ def published_bytes(out: Path) -> bytes:
 # (files, env, published (locations, EVSEs, tariffs), [(code, message fragment)]) per feed. Each
 # expectation names a defect from the feed's notes in real-feeds/README.md that the sample holds.
 
-CHARGY_JULY = [FEEDS / "chargy/chargy-locations-response.json", FEEDS / "chargy/chargy-tariffs-response.json"]
-CHARGY_OEVM = FEEDS / "chargy/oevm_fixtures_2026-10-07"
+# ---- every real-feed defect ---------------------------------------------------------------------
+# (files, env, published (locations, EVSEs, tariffs), [(code, message fragment)]) per feed. Each
+# feed folder imitates one real UK feed (named in the key) with invented sites, ids and prices;
+# each expectation names a defect from that feed's notes (see the folder's README.md).
+
+KERB_JULY = [FEEDS / "kerbside/july/locations-response.json", FEEDS / "kerbside/july/tariffs-response.json"]
+KERB_PAGES = FEEDS / "kerbside/pages_2026-10-07"
+KERB_GBP = "3f5c9a10-7d2e-4b61-9a0c-5e8d21b4c0a7"
+KERB_MILL_ROAD = "6e2b8d4f-3ca1-4a7f-9d52-04b1f8c36e22"
 
 REAL_FEEDS: dict[str, tuple[list[Path], dict[str, str] | None, tuple[int, int, int], list[tuple[str, str]]]] = {
-    "chargy-2026-07-27": (CHARGY_JULY, None, (0, 0, 0), [
+    "chargy-2026-07-27": (KERB_JULY, None, (0, 0, 0), [
         ("ocpi_status_not_in_enum", "'WORKING' is not an OCPI Status; published as AVAILABLE"),  # 1
+        ("ocpi_status_not_in_enum", "'FAULTED' is not an OCPI Status; published as OUTOFORDER"),
         ("tariff_not_gbp", "EUR"), ("tariff_not_gbp", "USD"),                           # 2
-        ("tariff_not_found", "'0bad02ae-65c3-4a43-b48c-6ebdc9708872'"),                  # 3
+        ("tariff_not_found", "'e0e0e0e0-dead-4bad-8bad-0000000000aa'"),                  # 3
         ("tariff_vat_missing", "no vat"),                                                # 4
-        ("ocpi_value_normalised", "owner.name 'Haringey '"),                            # 5
+        ("ocpi_value_normalised", "owner.name 'Fakeshire Council '"),                   # 5
         ("site_without_published_evse", ""),
     ]),
-    "chargy-2026-10-07-pages": ([CHARGY_OEVM], None, (2, 2, 1), [
+    "chargy-2026-10-07-pages": ([KERB_PAGES], None, (2, 2, 1), [
         ("ocpi_status_not_in_enum", "'WORKING'"),
         ("tariff_not_gbp", "EUR"), ("tariff_not_gbp", "USD"),
         ("tariff_vat_missing", "no vat"),
-        ("ocpi_value_normalised", "'Haringey '"),
-        ("ocpi_pull_paging", "locations?limit=2&offset=2"),  # page 2 of 2,973 not in the sample
+        ("ocpi_value_normalised", "'Fakeshire Council '"),
+        ("ocpi_value_normalised", "address ' Mill Road'"),
+        ("ocpi_pull_paging", "locations?limit=2&offset=2"),  # page 2 of 4,120 not recorded
         ("ocpi_envelope_not_standard", "recorded HTTP exchange"),
     ]),
-    "geniepoint": ([FEEDS / "geniepoint"], None, (1, 5, 3), [
+    "geniepoint": ([FEEDS / "hotelcharge"], None, (1, 5, 3), [
         ("ocpi_alt_text_dropped", "Tariff_Rapid"),      # internal names in tariff_alt_text
         ("ocpi_alt_text_dropped", "Tariff_Fast"),
         ("ocpi_pull_paging", "X-Limit '0'"),            # X-Limit: 0
-        ("ocpi_last_updated_not_propagated", "2024-10-28T16:48:15Z"),
+        ("ocpi_last_updated_not_propagated", "2025-01-09T13:37:00Z"),
+        ("ocpi_duplicate_object", "appears 3 times with the same content"),  # repeated tariffs
+        ("longitude_sign_lost", "2.431200"),            # minus sign missing from a longitude
     ]),
-    "mer_uk": ([FEEDS / "mer_uk/data_excerpt.json"], None, (1, 5, 1), [
+    "mer_uk": ([FEEDS / "rapidmer/data.json"], None, (2, 6, 1), [
         ("ocpi_envelope_not_standard", "nested in one response"),  # {"data":{"locations":…}}
         ("ocpi_step_size_not_1", "ENERGY step_size 1000"),        # ENERGY step_size 1000 Wh
         ("invalid_field", "directions[0].text"),                  # empty DisplayText
+        ("ocpi_implausible_rating", "AC_3_PHASE max_voltage 400 looks line-to-line"),
+        ("ocpi_alt_text_price", "£0.39"),                         # VAT-inclusive price in text
     ]),
-    "arnold_clark_fuuse": ([FEEDS / "arnold_clark_fuuse"], PARTY_ENV, (1, 1, 1), [
+    "arnold_clark_fuuse": ([FEEDS / "dealerhub"], PARTY_ENV, (1, 1, 1), [
         ("ocpi_party_missing", "country_code and party_id missing; GB/ACC"),  # no cc/party
         ("evse_without_public_tariff", ""),             # only 1 of 4 connectors has tariff_ids
-        ("ocpi_number_as_string", "price is the string '0.4583'"),  # prices as strings
+        ("ocpi_number_as_string", "price is the string '0.5125'"),  # prices as strings
         ("ocpi_number_as_string", "vat is the string '20.0000'"),   # VAT as string
-        ("ocpi_number_as_string", "min_kwh is the string '0.1000'"),
-        ("evse_id_not_emi3", "'K0025957A*4'"),          # evse_id not eMI3
+        ("ocpi_number_as_string", "min_kwh is the string '0.2000'"),
+        ("evse_id_not_emi3", "'Q0012345B*1'"),          # evse_id not eMI3
         ("duplicate_value", "REMOTE_START_STOP_CAPABLE"),  # repeated capability
         ("ocpi_envelope_not_standard", "without status_message"),  # no status_message
+        ("site_without_published_evse", ""),            # the "(App Bookings)" twin, no tariffs
     ]),
-    "jolt": ([FEEDS / "jolt"], None, (0, 0, 0), [
-        ("ocpi_id_derived", "Location has no id; 'BAR004'"),          # no id (name used)
+    "jolt": ([FEEDS / "zapstreet"], None, (0, 0, 0), [
+        ("ocpi_id_derived", "Location has no id; 'ZAP004'"),          # no id (name used)
         ("ocpi_publish_missing", "no publish flag"),                  # no publish
         ("ocpi_missing_field", "last_updated missing"),               # no last_updated
         ("ocpi_missing_field", "time_zone missing"),                  # some without time_zone
         ("ocpi_coordinates_format", "JSON numbers"),                  # numeric coordinates
-        ("ocpi_id_derived", "EVSE has no uid; '143'"),                # uid: null
-        ("ocpi_string_as_number", "evse_id is the number 143"),       # evse_id a number
+        ("ocpi_id_derived", "EVSE has no uid; '501'"),                # uid: null
+        ("ocpi_string_as_number", "evse_id is the number 501"),       # evse_id a number
         ("ocpi_status_not_in_enum", "'available'"),                   # lowercase status
         ("ocpi_status_not_in_enum", "'preparing' is not an OCPI Status; published as CHARGING"),
         ("ocpi_value_normalised", "status_schedule is a JSON dict"),  # status_schedule: {}
         ("evse_without_connectors", ""),                              # empty connectors
-        ("ocpi_string_as_number", "id is the number 144"),            # numeric connector id
+        ("ocpi_string_as_number", "id is the number 502"),            # numeric connector id
         ("ocpi_value_normalised", "'CCS2' is not an OCPI ConnectorType"),  # CCS2
         ("ocpi_implausible_rating", "max_amperage is 0"),             # max_amperage 0
         ("evse_without_public_tariff", ""),                           # connector w/o tariff
@@ -151,10 +166,19 @@ REAL_FEEDS: dict[str, tuple[list[Path], dict[str, str] | None, tuple[int, int, i
         ("invalid_object", "price: required field is missing"),      # tariff 13 price null
         ("ocpi_envelope_not_standard", 'objects under "locations"'),  # {"locations": […]}
         ("ocpi_envelope_not_standard", "one bare Tariff object"),     # bare tariff object
-        ("ocpi_evse_id_other_party", "GB*IOY"),                       # IONITY under JLT
-        ("tariff_not_found", "'5'"),                                  # 5/14 not in the sample
+        ("ocpi_evse_id_other_party", "GB*HPC"),                       # another network under ZAP
+        ("tariff_not_found", "'5'"),                                  # 5/14 not in the feed
     ]),
 }
+
+
+def test_every_feed_folder_is_exercised() -> None:
+    """No fixture file sits unused: each one is input to some REAL_FEEDS entry."""
+    used: set[Path] = set()
+    for files, *_ in REAL_FEEDS.values():
+        for f in files:
+            used |= set(f.glob("*.json")) if f.is_dir() else {f}
+    assert used == set(FEEDS.rglob("*.json"))
 
 
 @pytest.mark.parametrize("feed", sorted(REAL_FEEDS))
@@ -174,56 +198,56 @@ def test_real_feed_builds_and_names_its_defects(feed: str, tmp_path: Path) -> No
 
 
 def test_real_feed_notice_paths_name_file_and_json_path(tmp_path: Path) -> None:
-    _, report = build(tmp_path, *CHARGY_JULY)
+    _, report = build(tmp_path, *KERB_JULY)
     status = next(s for s in samples(report) if s["code"] == "ocpi_status_not_in_enum")
-    assert status["path"] == f"{CHARGY_JULY[0]} $.data[0].evses[0]"
+    assert status["path"] == f"{KERB_JULY[0]} $.data[0].evses[0]"
     missing = next(s for s in samples(report) if s["code"] == "tariff_not_found")
-    assert missing["path"] == f"{CHARGY_JULY[0]} $.data[0].evses[0].connectors[0]"
+    assert missing["path"] == f"{KERB_JULY[0]} $.data[0].evses[0].connectors[0]"
     assert missing["severity"] == "ERROR"
 
 
 def test_real_feed_published_values(tmp_path: Path) -> None:
-    out, _ = build(tmp_path, CHARGY_OEVM)
+    out, _ = build(tmp_path, KERB_PAGES)
     locations, tariffs = check_published(out)
     by_id = {loc.id: loc for loc in locations.data}
     assert all(loc.evses[0].status == "AVAILABLE" for loc in locations.data)  # WORKING
-    seaford = by_id["17d206f9-9b8d-450e-a84a-2a58f30cc416"]
-    assert seaford.address == "Seaford Road" and seaford.owner.name == "Haringey"
-    assert [t.id for t in tariffs.data] == ["fd80692e-6fe0-42de-9f5f-88a292df9d42"]
-    # GeniePoint: internal alt text dropped, VAT kept.
-    out2, _ = build(tmp_path / "g", FEEDS / "geniepoint")
+    mill_road = by_id[KERB_MILL_ROAD]
+    assert mill_road.address == "Mill Road" and mill_road.owner.name == "Fakeshire Council"
+    assert [t.id for t in tariffs.data] == [KERB_GBP]
+    # GeniePoint-like: internal alt text dropped, VAT kept.
+    out2, _ = build(tmp_path / "g", FEEDS / "hotelcharge")
     _, gtariffs = check_published(out2)
     assert all(t.tariff_alt_text is None for t in gtariffs.data)
     assert all(pc.vat == 20 for t in gtariffs.data for el in t.elements for pc in el.price_components)
 
 
 def test_jolt_with_its_other_tariffs_publishes_with_the_ad_hoc_tariff(tmp_path: Path) -> None:
-    """With tariffs 5 and 14 present, BAR sites publish with tariff 4 (AD_HOC_PAYMENT); tariff
+    """With tariffs 5 and 14 present, ZAP sites publish with tariff 4 (AD_HOC_PAYMENT); tariff
     13 (also AD_HOC_PAYMENT, price null) is set aside with a warning."""
     extra = []
     for tid, ttype in (("5", "REGULAR"), ("14", "PROFILE_CHEAP")):
         p = tmp_path / f"tariff_{tid}.json"
         p.write_text(json.dumps({
-            "country_code": "GB", "party_id": "JLT", "id": tid, "currency": "GBP", "type": ttype,
+            "country_code": "GB", "party_id": "ZAP", "id": tid, "currency": "GBP", "type": ttype,
             "elements": [{"price_components": [{"type": "ENERGY", "price": 0.6, "vat": 20,
                                                 "step_size": 1}]}],
-            "last_updated": "2026-08-21T00:32:20+00:00"}))
+            "last_updated": "2026-08-20T00:32:20+00:00"}))
         extra.append(p)
-    out, report = build(tmp_path, FEEDS / "jolt", *extra)
+    out, report = build(tmp_path, FEEDS / "zapstreet", *extra)
     locations, tariffs = check_published(out)
-    assert [loc.id for loc in locations.data] == ["BAR004", "BAR114"]
+    assert [loc.id for loc in locations.data] == ["ZAP004", "ZAP114"]
     assert [t.id for t in tariffs.data] == ["4"]
-    bar004 = locations.data[0]
-    assert [e.uid for e in bar004.evses] == ["143", "144"]
-    assert [e.status for e in bar004.evses] == ["AVAILABLE", "CHARGING"]  # available, preparing
-    assert bar004.evses[1].connectors[0].standard == "IEC_62196_T2_COMBO"  # CCS2
-    assert bar004.coordinates.latitude == "51.6158782" and bar004.evses[0].evse_id == "143"
-    assert bar004.evses[0].connectors[0].last_updated == "2026-10-08T00:37:26Z"  # from +00:00
+    zap004 = locations.data[0]
+    assert [e.uid for e in zap004.evses] == ["501", "502"]
+    assert [e.status for e in zap004.evses] == ["AVAILABLE", "CHARGING"]  # available, preparing
+    assert zap004.evses[1].connectors[0].standard == "IEC_62196_T2_COMBO"  # CCS2
+    assert zap004.coordinates.latitude == "51.5123456" and zap004.evses[0].evse_id == "501"
+    assert zap004.evses[0].connectors[0].last_updated == "2026-09-13T23:58:12Z"  # from +00:00
     # Location and EVSEs give no last_updated: they take exported_at (rule 8), never older
     # than their connectors.
-    assert bar004.last_updated == "2026-10-08T07:26:16Z"
+    assert zap004.last_updated == "2026-09-14T06:41:09Z"
     assert has(report, "ocpi_public_tariff_ambiguous", "'13' is not a valid GBP tariff", "WARNING")
-    assert has(report, "tariff_not_found", "'25'")  # IONITY's tariff is not in the feed
+    assert has(report, "tariff_not_found", "'25'")  # the other network's tariff is not in the feed
 
 
 # ---- OCPI 2.1.1 ---------------------------------------------------------------------------------
@@ -600,15 +624,15 @@ def test_auto_detection_and_explicit_formats(tmp_path: Path) -> None:
 
 
 def test_validate_and_publish_take_ocpi(tmp_path: Path) -> None:
-    result = run("validate", *map(str, CHARGY_JULY))
+    result = run("validate", *map(str, KERB_JULY))
     assert result.exit_code == 0 and "ocpi_status_not_in_enum" in result.output
-    strict = run("validate", "--strict", *map(str, CHARGY_JULY))
+    strict = run("validate", "--strict", *map(str, KERB_JULY))
     assert strict.exit_code == 1  # dangling tariff ids are errors
     # An OCPI dump's exported_at is its envelope time: old, so the export-age guard refuses...
-    stale = run("publish", str(CHARGY_OEVM), "--to", str(tmp_path / "pub"))
+    stale = run("publish", str(KERB_PAGES), "--to", str(tmp_path / "pub"))
     assert stale.exit_code == 4 and "old" in stale.output
     # ... unless turned off.
-    ok = run("publish", str(CHARGY_OEVM), "--to", str(tmp_path / "pub"), "--max-export-age", "0")
+    ok = run("publish", str(KERB_PAGES), "--to", str(tmp_path / "pub"), "--max-export-age", "0")
     assert ok.exit_code == 0, ok.output
     check_published(tmp_path / "pub")
 

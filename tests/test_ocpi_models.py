@@ -1,59 +1,78 @@
-"""Item 10: our strict OCPI 2.2.1 models accept the spec's own examples that the fixture manifest
-marks as passing and reject the failing ones, for every kind we model."""
+"""Item 10: our strict OCPI 2.2.1 models accept valid objects and reject invalid ones, for every
+kind we model.
+
+The cases are our own small files in ``tests/fixtures/ocpi/``: ``manifest.json`` lists each file,
+its kind, whether it is valid, and (for an invalid one) the field the model must reject. They
+cover the situations of the OCPI 2.2.1 specification examples (full, limited-visibility and
+home Locations; opening hours; energy mixes; every kind of tariff restriction) and one file per
+rule that makes an object invalid. The larger public OCPI example corpus, kept outside the
+repository, is run by ``test_corpus.py`` when it is present.
+"""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from helpers import SHARED
 from pcpr_publish.ocpi import models as m
 
-FIXTURES = SHARED / "fixtures" / "ocpi"
+FIXTURES = Path(__file__).parent / "fixtures"
+OCPI = FIXTURES / "ocpi"
 KINDS: dict[str, type[BaseModel]] = {
     "Location": m.Location,
+    "EVSE": m.EVSE,
+    "Connector": m.Connector,
     "Tariff": m.Tariff,
     "Hours": m.Hours,
+    "EnergyMix": m.EnergyMix,
     "DisplayText": m.DisplayText,
-    "PUT body (EVSE)": m.EVSE,
-    "PUT body (Tariff)": m.Tariff,
-    "Wrapper{energy_mix:EnergyMix}": m.EnergyMix,
-    "Wrapper{opening_times:Hours}": m.Hours,
 }
 
 
-def _cases() -> list[tuple[str, str, bool]]:
-    manifest = json.loads((FIXTURES / "manifest.json").read_text())
-    return [
-        (entry["file"], entry["kind"], entry["strict_check"] == "PASS")
-        for entry in manifest
-        if entry["file"].startswith("ocpi-spec/2.2.1/") and entry["kind"] in KINDS
-    ]
+def _manifest() -> list[dict[str, Any]]:
+    return json.loads((OCPI / "manifest.json").read_text(encoding="utf-8"))
 
 
-CASES = _cases()
+CASES = _manifest()
 
 
-def test_the_spec_examples_are_all_covered():
+def _load(entry: dict[str, Any]) -> Any:
+    data = json.loads((OCPI / entry["file"]).read_text(encoding="utf-8"))
+    return data[entry["field"]] if "field" in entry else data  # e.g. {"opening_times": {...}}
+
+
+def test_the_manifest_is_complete_and_covers_every_kind() -> None:
     assert len(CASES) >= 35
-    assert {kind for _, kind, _ in CASES} >= {"Location", "Tariff", "Hours", "PUT body (EVSE)"}
-    assert any(not ok for *_, ok in CASES)
+    listed = [c["file"] for c in CASES]
+    assert len(set(listed)) == len(listed)
+    on_disk = {p.relative_to(OCPI).as_posix() for p in OCPI.rglob("*.json")} - {"manifest.json"}
+    assert on_disk == set(listed)  # every file is a case, every case has its file
+    for c in CASES:
+        assert c["kind"] in KINDS, c
+        assert isinstance(c["valid"], bool) and c["note"].strip(), c
+        assert c["valid"] or isinstance(c.get("rejects"), str), c
+    # Every kind has accepted and rejected examples.
+    for kind in KINDS:
+        assert {c["valid"] for c in CASES if c["kind"] == kind} == {True, False}, kind
 
 
-@pytest.mark.parametrize(("file", "kind", "should_pass"), CASES, ids=[c[0].split("/")[-1] for c in CASES])
-def test_spec_example(file: str, kind: str, should_pass: bool) -> None:
-    data = json.loads((FIXTURES / file).read_text())
-    if kind.startswith("Wrapper{"):
-        data = data[kind.split("{")[1].split(":")[0]]
-    model = KINDS[kind]
-    if should_pass:
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_ocpi_example(case: dict[str, Any]) -> None:
+    data = _load(case)
+    model = KINDS[case["kind"]]
+    if case["valid"]:
         model.model_validate(data)
-    else:
-        with pytest.raises(ValidationError):
-            model.model_validate(data)
+        return
+    with pytest.raises(ValidationError) as err:
+        model.model_validate(data)
+    # It fails for the rule the case is about, not for some other slip in the file.
+    locs = [".".join(str(p) for p in e["loc"]) for e in err.value.errors()]
+    assert case["rejects"] in locs, (case["note"], locs)
 
 
 def _connector(**kw):
@@ -124,8 +143,9 @@ def test_hours_rules(hours):
 
 
 def test_publish_allowed_to_only_with_publish_false():
-    loc = json.loads((FIXTURES / "ocpi-spec/2.2.1/location_example_uc4_limited_visibility.json").read_text())
+    loc = json.loads((OCPI / "location/valid_limited_visibility.json").read_text(encoding="utf-8"))
     assert loc["publish"] is False and loc["publish_allowed_to"]
+    m.Location.model_validate(loc)
     loc["publish"] = True
     with pytest.raises(ValidationError):
         m.Location.model_validate(loc)

@@ -14,7 +14,6 @@ from typing import Any, get_args
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from pages_helpers import (
     EVIL,
     EVIL_ID,
@@ -25,6 +24,7 @@ from pages_helpers import (
     read_page,
     sample_dataset,
 )
+
 from pcpr_publish.errors import ConfigError
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.ocpi.enums import ConnectorFormat, ConnectorType, Status
@@ -54,12 +54,12 @@ def sample():
 
 @pytest.fixture(scope="module")
 def pages(sample):
-    return H.render_pages(sample, config())
+    return H.render_pages(sample, config()).bodies()
 
 
 @pytest.fixture(scope="module")
 def evil_pages():
-    return H.render_pages(dataset_from(evil_export()), config())
+    return H.render_pages(dataset_from(evil_export()), config()).bodies()
 
 
 def tariff(*elements: dict[str, Any], **extra: Any) -> ocpi.Tariff:
@@ -296,23 +296,23 @@ def test_site_files(pages, sample):
 
 
 def test_rendering_is_deterministic(sample):
-    assert H.render_pages(sample, config()) == H.render_pages(sample, config())
+    assert H.render_pages(sample, config()).bodies() == H.render_pages(sample, config()).bodies()
 
 
-def test_pages_are_uploaded_after_what_they_reference(pages, sample):
-    """plan.tier() must put each page after the new objects it links to or loads: its own
-    JSON, the assets, nested pages, and (for the finder) the index data and its chunks."""
-    from pcpr_publish.deploy import plan
+def test_pages_are_uploaded_after_what_they_reference(sample):
+    """The planner must put each page after the new objects it links to or loads: its own
+    JSON, the assets, nested pages, and (for the finder) the index data and its chunks. Orders
+    come from the kinds the renderers declare on a real render."""
+    from pcpr_publish.deploy.plan import Order
+    from pcpr_publish.engine.publisher import build_site
 
-    keys = set(pages) | {"locations.json", "tariffs.json"} | {location_key(x.id) for x in sample.locations}
-    folders = plan.json_folders_of(keys) if hasattr(plan, "json_folders_of") else frozenset()
+    site = build_site(sample, config())
+    order = Order.of(site)
 
     def t(key: str) -> int:
-        try:
-            return plan.tier(key, folders)
-        except TypeError:  # older signature
-            return plan.tier(key)
+        return order.level(site[key])
 
+    pages = {k: f.body for k, f in site.items()}
     chunks = [k for k in pages if k.startswith("index-data/")]
     for key, body in pages.items():
         if not key.endswith(".html"):
@@ -321,10 +321,11 @@ def test_pages_are_uploaded_after_what_they_reference(pages, sample):
         if key.startswith("index"):
             refs |= {"index-data.json", *chunks}
         for ref in refs:
-            if ref in keys and (ref.endswith(".json") or "/" in ref):  # data, assets, nested pages
-                assert t(ref) < t(key), f"{key} (tier {t(key)}) refers to {ref} (tier {t(ref)})"
+            if ref in site and (ref.endswith(".json") or "/" in ref):  # data, assets, nested pages
+                assert t(ref) < t(key), f"{key} (level {t(ref)}) refers to {ref} (level {t(ref)})"
         assert t(key) < t("sitemap.xml")
     assert t("index-data.json") > max(t(k) for k in chunks)
+    assert t("robots.txt") > t("sitemap.xml")
 
 
 def _resolve(page_key: str, url: str) -> str | None:
@@ -495,7 +496,7 @@ def test_open_data_page(pages, sample):
 
 
 def test_base_url_gives_absolute_links_and_sitemap(sample):
-    files = H.render_pages(sample, config(base_url="https://chargers.example.com/ev"))
+    files = H.render_pages(sample, config(base_url="https://chargers.example.com/ev")).bodies()
     od = files["open-data.html"].decode()
     assert "https://chargers.example.com/ev/locations.json" in od and "data-abs" not in od
     assert '<link rel="canonical" href="https://chargers.example.com/ev/open-data.html">' in od
@@ -515,7 +516,7 @@ def test_without_base_url_the_sitemap_is_valid_and_empty(pages):
 
 def test_large_sitemap_becomes_an_index(sample, monkeypatch):
     monkeypatch.setattr(H, "SITEMAP_SIZE", 10)
-    files = H.render_pages(sample, config(base_url="https://x.example/"))
+    files = H.render_pages(sample, config(base_url="https://x.example/")).bodies()
     root = ET.fromstring(files["sitemap.xml"])
     assert root.tag.endswith("sitemapindex")
     parts = [e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
@@ -530,7 +531,7 @@ def test_large_sitemap_becomes_an_index(sample, monkeypatch):
 def test_branding_from_configuration(sample):
     cfg = config(title="Pennine EV", operator_name="Pennine Charging", accent_colour="#ffcc00",
                  logo_url="https://cdn.example.com/logo.svg")
-    files = H.render_pages(sample, cfg)
+    files = H.render_pages(sample, cfg).bodies()
     index = files["index.html"].decode()
     assert "<title>Find a charge point: Pennine EV</title>" in index
     assert "Pennine Charging" in index and 'src="https://cdn.example.com/logo.svg"' in index
@@ -561,17 +562,17 @@ def test_site_config_is_validated(key, value):
 def test_page_cache_gives_the_same_bytes(sample):
     cache = H.PageCache()
     cfg = config()
-    first = H.render_pages(sample, cfg, cache)
-    assert first == H.render_pages(sample, cfg)
+    first = H.render_pages(sample, cfg, cache).bodies()
+    assert first == H.render_pages(sample, cfg).bodies()
     loc = sample.locations[3]
     evse = loc.evses[0].model_copy(update={"status": "OUTOFORDER" if loc.evses[0].status != "OUTOFORDER" else "AVAILABLE"})
     changed = loc.model_copy(update={"evses": [evse, *loc.evses[1:]]})
     sample2 = type(sample)(sample.exported_at, sample.operator,
                            [changed if x is loc else x for x in sample.locations], sample.tariffs,
                            sample.report, sample.counts)
-    second = H.render_pages(sample2, cfg, cache)
+    second = H.render_pages(sample2, cfg, cache).bodies()
     assert cache.hits >= len(sample.locations) - 1
-    assert second == H.render_pages(sample2, cfg)
+    assert second == H.render_pages(sample2, cfg).bodies()
     diff = {k for k in second if first.get(k) != second[k]}
     assert H.page_key(loc.id) in diff and "open-data.html" not in diff
     assert len([k for k in diff if k.startswith("locations/")]) == 1
@@ -605,7 +606,7 @@ def test_no_page_over_1mb_at_20000_locations():
         locations.append(src.model_copy(update={"id": f"{src.id}-{n}"}))
     ds.locations = sorted(locations, key=lambda loc: loc.id)
     t1 = time.monotonic()
-    files = H.render_pages(ds, config(base_url="https://chargers.example.com/"))
+    files = H.render_pages(ds, config(base_url="https://chargers.example.com/")).bodies()
     render_seconds = time.monotonic() - t1
     sizes = {k: len(v) for k, v in files.items()}
     too_big = {k: s for k, s in sizes.items() if s > MB}

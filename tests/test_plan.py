@@ -31,22 +31,14 @@ from publish_helpers import (
 
 from pcpr_publish.commands.plan_text import plan_lines
 from pcpr_publish.commands.publish import RunResult, run
-from pcpr_publish.config import Config
+from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import execute
+from pcpr_publish.deploy.manifest import MANIFEST_KEY, parse_manifest, with_manifest
+from pcpr_publish.deploy.plan import Order, Plan, kind_levels, make_bridges, make_plan
 from pcpr_publish.errors import GuardError, TargetError
-from pcpr_publish.deploy.plan import (
-    FINAL_TIER,
-    MANIFEST_KEY,
-    MANIFEST_TIER,
-    Plan,
-    json_folders_of,
-    make_plan,
-    parse_manifest,
-    tariff_bridge,
-    tier,
-    with_manifest,
-)
-from pcpr_publish.render.sitefile import IMMUTABLE, make_site
+from pcpr_publish.render import html as H
+from pcpr_publish.render import json_feeds as J
+from pcpr_publish.render.sitefile import IMMUTABLE, FileKind, Rendered, make_site
 from pcpr_publish.stores.base import RemoteObject
 from pcpr_publish.stores.memory import MemoryStore
 
@@ -90,8 +82,12 @@ class Publisher:
     def __call__(self, doc: dict[str, Any], cfg: Config | None = None, **kw: Any) -> RunResult:
         self.n += 1
         path = write_export(self.tmp / f"export-{self.n}.json", doc)
-        return run(path, "s3://memory/test", cfg or config(), store=self.store,
-                   report_path=str(self.tmp / f"report-{self.n}.json"), **kw)
+        cfg = cfg or config()
+        cfg = cfg.model_copy(update={"build": cfg.build.model_copy(
+            update={"report": str(self.tmp / f"report-{self.n}.json")})})
+        dry_run = kw.pop("dry_run", False)
+        return run(path, "s3://memory/test", cfg, RunOptions(**kw), store=self.store,
+                   dry_run=dry_run)
 
 
 @pytest.fixture
@@ -120,10 +116,34 @@ SITE_FILES = {
 }
 
 
+def kind_for(key: str) -> FileKind:
+    """The kind the real renderers give each of these keys (test_pages checks a real render)."""
+    if key == "tariffs.json":
+        return J.TARIFF_FEED
+    if key in ("locations.json", "availability.json"):
+        return J.LOCATION_FEED
+    if J.is_location_object(key):
+        return J.LOCATION_OBJECT
+    prefixes = {"assets/": H.ASSET, "locations/": H.LOCATION_PAGE, "index-data/": H.FINDER_DATA_CHUNK,
+                "embed/": H.WIDGET, "sitemap-": H.SITEMAP_PART}
+    for prefix, kind in prefixes.items():
+        if key.startswith(prefix):
+            return kind
+    return {"index-data.json": H.FINDER_DATA, "sitemap.xml": H.SITEMAP_KIND,
+            "robots.txt": H.ROBOTS_KIND}.get(key, H.TOP_PAGE)
+
+
+def kinded(files: dict[str, bytes], max_age: int = 15) -> dict:
+    rendered = Rendered()
+    for key, body in files.items():
+        rendered.add(key, body, kind_for(key))
+    return make_site(rendered, max_age)
+
+
 def site(max_age: int = 15, **changes: bytes) -> dict:
     files = dict(SITE_FILES)
     files.update({k.replace("__", "/").replace("_dot_", "."): v for k, v in changes.items()})
-    return with_manifest(make_site(files, max_age))
+    return with_manifest(kinded(files, max_age))
 
 
 def listing_of(s: dict) -> dict[str, RemoteObject]:
@@ -141,29 +161,54 @@ def test_new_target_uploads_everything_in_tier_order() -> None:
     order = [step.key for step in plan.uploads]
     assert order == ["assets/site.0123abcd.css", "tariffs.json", "locations/a.json", "locations.json",
                      "locations/a.html", "index.html", MANIFEST_KEY]
-    assert [tier(k) for k in order] == sorted(tier(k) for k in order)
+    levels = [plan.tier_of(step) for step in plan.uploads]
+    assert levels == sorted(levels) and len(set(levels)) == 6  # css+tariffs share the first
     assert s["assets/site.0123abcd.css"].cache_control == IMMUTABLE
     assert s["locations.json"].cache_control == "public, max-age=15"
 
 
-def test_tiers_put_every_file_after_what_it_refers_to() -> None:
+def test_upload_levels_put_every_file_after_what_it_refers_to() -> None:
     keys = ["robots.txt", "sitemap.xml", "sitemap-1.xml", "open-data.html", "index.html",
             "embed/location.html", "index-data.json", "index-data/1.json", "locations/A.html",
             "availability.json", "locations.json", "locations/A.json", "tariffs.json",
-            "assets/app.83e89bdcd8b4.js", MANIFEST_KEY]
-    folders = json_folders_of(keys)
-    ranked = sorted(keys, key=lambda k: tier(k, folders))
-    assert [tier(k, folders) for k in ranked] == [0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 7, 8, 9, 10, MANIFEST_TIER]
-    before = {k: tier(k, folders) for k in keys}
+            "assets/app.83e89bdcd8b4.js"]
+    s = with_manifest(kinded({k: b"x" for k in keys}))
+    order = Order.of(s)
+    level = {k: order.level(s[k]) for k in keys}
     for referrer, target in [("locations/A.json", "tariffs.json"), ("locations.json", "locations/A.json"),
                              ("locations/A.html", "assets/app.83e89bdcd8b4.js"),
+                             ("locations/A.html", "locations/A.json"),
                              ("index-data.json", "index-data/1.json"), ("index-data/1.json", "locations/A.html"),
                              ("index.html", "index-data.json"), ("index.html", "embed/location.html"),
+                             ("embed/location.html", "locations/A.json"),
                              ("sitemap.xml", "sitemap-1.xml"), ("sitemap-1.xml", "index.html"),
                              ("robots.txt", "sitemap.xml")]:
-        assert before[target] < before[referrer], (referrer, target)
-    assert FINAL_TIER > max(t for k, t in before.items() if k != MANIFEST_KEY)
-    assert MANIFEST_TIER > FINAL_TIER
+        assert level[target] < level[referrer], (referrer, target)
+    # The tariff feed's final body (after a bridge) goes after everything that refers to it,
+    # and the manifest after that.
+    final = order.level(s["tariffs.json"], final=True)
+    assert final > max(level.values())
+    assert order.level(s[MANIFEST_KEY]) > final
+
+
+def test_kinds_that_refer_to_each_other_in_a_cycle_are_refused() -> None:
+    a = FileKind("a")
+    b = FileKind("b", refers_to=(a,))
+    object.__setattr__(a, "refers_to", (b,))
+    with pytest.raises(ValueError, match="cycle"):
+        kind_levels([a, b])
+
+
+def test_a_new_feed_kind_is_ordered_by_its_declaration_not_its_name() -> None:
+    """A renderer that adds a feed (say an OCPI 2.1.1 rendition under ocpi/2.1.1/) declares what
+    it refers to; the planner needs no change to upload it after those files."""
+    legacy = FileKind("ocpi 2.1.1 locations", refers_to=(J.TARIFF_FEED, J.LOCATION_OBJECT))
+    rendered = Rendered()
+    rendered.add("ocpi/2.1.1/locations.json", b"[]", legacy)
+    rendered.add("tariffs.json", b"{}", J.TARIFF_FEED)
+    rendered.add("locations/a.json", b"{}", J.LOCATION_OBJECT)
+    plan = make_plan(make_site(rendered), None, {})
+    assert [s.key for s in plan.uploads] == ["tariffs.json", "locations/a.json", "ocpi/2.1.1/locations.json"]
 
 
 def test_reasons_content_headers_missing_size_removed_unchanged() -> None:
@@ -276,7 +321,8 @@ def test_tariff_bridge_keeps_every_reference_resolvable(publish: Publisher, stor
 
     steps = [(s.key, s.action, result.plan.tier_of(s)) for s in result.plan.uploads]
     assert steps[0][:2] == ("tariffs.json", "bridge")
-    assert ("tariffs.json", "upload", FINAL_TIER) in steps
+    assert ("tariffs.json", "upload", result.plan.order.level(result.site["tariffs.json"], final=True)) in steps
+    assert steps[-2][:2] == ("tariffs.json", "upload") and steps[-1][0] == MANIFEST_KEY
     writes = [k for op, k, _ in store.history if op == "put"]
     assert writes[0] == "tariffs.json" and writes.count("tariffs.json") == 2
     assert writes.index("locations.json") < len(writes) - 1 - writes[::-1].index("tariffs.json")
@@ -306,12 +352,13 @@ def test_tariff_bridge_keeps_every_reference_resolvable(publish: Publisher, stor
 
 def test_bridge_only_when_tariffs_are_dropped() -> None:
     feed = b'{"data":[{"id":"A"},{"id":"B"}],"status_code":1000,"status_message":"Success","timestamp":"t1"}'
-    s = make_site({"tariffs.json": feed})
-    assert tariff_bridge(s, feed) == {}
-    assert tariff_bridge(s, None) == {}
-    assert tariff_bridge(s, b"garbage") == {}
+    s = kinded({"tariffs.json": feed})
+    assert make_bridges(s, {"tariffs.json": feed}) == {}
+    assert make_bridges(s, {}) == {}
+    assert make_bridges(s, {"tariffs.json": b"garbage"}) == {}
     old = b'{"data":[{"id":"A"},{"id":"C"}],"status_code":1000,"status_message":"Success","timestamp":"t2"}'
-    bridge, why = tariff_bridge(s, old)["tariffs.json"]
+    bridge, why = make_bridges(s, {"tariffs.json": old})["tariffs.json"]
+    assert bridge.kind is J.TARIFF_FEED
     assert feed_ids(bridge.body) == ["A", "B", "C"]
     assert json.loads(bridge.body)["timestamp"] == "t2"
     assert "1 dropped tariff" in why
@@ -402,7 +449,7 @@ def test_a_failed_upload_skips_the_rest_of_its_tier() -> None:
     files = {f"locations/l{i:02d}.json": b'{"data":{}}' for i in range(20)}
     files["tariffs.json"] = b'{"data":[]}'
     files["locations.json"] = b'{"data":[]}'
-    s = with_manifest(make_site(files))
+    s = with_manifest(kinded(files))
     store = MemoryStore(fail_on={"locations/l00.json"})
     with pytest.raises(TargetError, match=r"1 of 20 uploads in this step failed \(19 not attempted\), "
                                           r"feeds, manifest and deletions were not written"):

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from factories import conn, energy_tariff, evse, site
 from helpers import pcpr, write_json
-from test_selection import conn, energy_tariff, evse, site
 
 _counter = itertools.count()
 MARKERS: list[str] = []

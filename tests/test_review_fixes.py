@@ -9,14 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
-
+from factories import (
+    conn,
+    energy_tariff,
+    evse,
+    memory_publisher,
+    selection_export,
+    site,
+)
 from helpers import pcpr, read_feed, write_json
+
 from pcpr_publish.config import load_config
 from pcpr_publish.errors import ConfigError, GuardError
 from pcpr_publish.read.overlay import load_overlay
-from pcpr_publish.engine.publisher import Publisher
 from pcpr_publish.stores.memory import MemoryStore
-from test_selection import conn, energy_tariff, evse, selection_export, site
 
 
 def _doc(**kw):
@@ -88,8 +94,7 @@ def test_unreadable_config_is_a_one_line_error(tmp_path: Path) -> None:
 def test_a_failed_cycle_is_retried_without_an_input_change(tmp_path: Path) -> None:
     store = MemoryStore()
     export = write_json(tmp_path / "e.json", _doc())
-    pub = Publisher([str(export)], "memory://", load_config(env={}), store=store, guards=False,
-                    report_path=str(tmp_path / "r.json"))
+    pub = memory_publisher([export], store, tmp_path / "r.json")
     store.fail_on = {"locations/S1.json"}
     with pytest.raises(Exception):
         pub.cycle()
@@ -106,8 +111,7 @@ def test_the_lock_is_held_while_the_target_is_read(tmp_path: Path) -> None:
     store = MemoryStore()
     export = write_json(tmp_path / "e.json", _doc())
     store.acquire_lock("someone-else", 600)
-    pub = Publisher([str(export)], "memory://", load_config(env={}), store=store, guards=False,
-                    report_path=str(tmp_path / "r.json"))
+    pub = memory_publisher([export], store, tmp_path / "r.json")
     reads: list[str] = []
     original = store.read
     store.read = lambda key: reads.append(key) or original(key)  # type: ignore[method-assign]

@@ -34,8 +34,13 @@ from publish_helpers import (
 )
 from s3_fixtures import Bucket, WeedServer, make_bucket
 
-from pcpr_publish.deploy.plan import MANIFEST_KEY, parse_manifest
-from pcpr_publish.render.sitefile import CONTENT_TYPES, FINGERPRINTED, IMMUTABLE, cache_control
+from pcpr_publish.deploy.manifest import MANIFEST_KEY, parse_manifest
+from pcpr_publish.render.sitefile import (
+    CONTENT_TYPES,
+    FINGERPRINTED,
+    IMMUTABLE,
+    cache_control,
+)
 from pcpr_publish.stores import s3 as s3mod
 from pcpr_publish.stores.base import LOCK_KEY, LockHeld, local_identity
 from pcpr_publish.stores.s3 import S3Store

@@ -11,16 +11,23 @@ import time
 from pathlib import Path
 
 import pytest
-
+from factories import (
+    conn,
+    energy_tariff,
+    evse,
+    memory_publisher,
+    selection_export,
+    site,
+)
 from helpers import read_feed, write_json
-from pcpr_publish.engine.watch import watch
+
 from pcpr_publish.config import load_config
-from pcpr_publish.read.overlay import load_overlay
 from pcpr_publish.engine.progress import RunLog
 from pcpr_publish.engine.publisher import Publisher
+from pcpr_publish.engine.watch import watch
+from pcpr_publish.read.overlay import load_overlay
 from pcpr_publish.sample import generate_sample
 from pcpr_publish.stores.memory import MemoryStore
-from test_selection import conn, energy_tariff, evse, selection_export, site
 
 
 def small_export() -> dict:
@@ -40,8 +47,8 @@ def touch_later(path: Path) -> None:
 
 def make_publisher(tmp_path: Path, store: MemoryStore, overlay: Path | None = None) -> Publisher:
     export = write_json(tmp_path / "export.json", small_export())
-    return Publisher([str(export)], "memory://", load_config(env={}), statuses=str(overlay) if overlay else None,
-                     store=store, guards=False, report_path=str(tmp_path / "report.json"))
+    return memory_publisher([export], store, tmp_path / "report.json",
+                            statuses=str(overlay) if overlay else None)
 
 
 def test_overlay_formats(tmp_path: Path) -> None:
@@ -118,8 +125,7 @@ def test_overlay_matches_a_full_rebuild(tmp_path: Path) -> None:
     overlay.write_text("{}")
     cfg = load_config(env={})
     store = MemoryStore()
-    pub = Publisher([str(export)], "memory://", cfg, statuses=str(overlay), store=store, guards=False,
-                    report_path=str(tmp_path / "r1.json"))
+    pub = memory_publisher([export], store, tmp_path / "r1.json", config=cfg, statuses=str(overlay))
     pub.cycle()
     uids = [e["uid"] for loc in json.loads(store.read("locations.json"))["data"] for e in loc["evses"]][:5]
     overlay.write_text(json.dumps({u: {"status": "OUT_OF_ORDER", "updated_at": "2026-11-20T09:30:00Z"}
@@ -128,8 +134,8 @@ def test_overlay_matches_a_full_rebuild(tmp_path: Path) -> None:
     pub.cycle()
     cold_store = MemoryStore()
     cold_store.objects = {k: v for k, v in store.objects.items()}  # same previous state
-    cold = Publisher([str(export)], "memory://", cfg, statuses=str(overlay), store=cold_store,
-                     guards=False, report_path=str(tmp_path / "r2.json"))
+    cold = memory_publisher([export], cold_store, tmp_path / "r2.json", config=cfg,
+                            statuses=str(overlay))
     cold.cycle()
     for key in ("locations.json", "tariffs.json", "availability.json"):
         assert store.read(key) == cold_store.read(key), key

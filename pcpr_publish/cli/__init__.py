@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from pcpr_publish import __version__
-from pcpr_publish.cli.options import input_args, input_options
+from pcpr_publish.cli.options import input_options, run_options
 from pcpr_publish.errors import PcprError
 
 EXIT_CODES_HELP = """\b
@@ -113,8 +113,8 @@ def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | 
     from pcpr_publish.commands.publish import run
 
     config = _config(ctx, build={"strict": strict, "report": report_path})
-    result = run(list(export), out, config, strict=bool(strict), guards=False, statuses=statuses,
-                 **_progress(), **input_args(export, config, **inputs))
+    options = run_options(export, guards=False, statuses=statuses, **_progress(), **inputs)
+    result = run(list(export), out, config, options)
     _print_outcome(result, out, log_format)
 
 
@@ -138,8 +138,8 @@ def validate(ctx: click.Context, export: tuple[str, ...], json_path: str | None,
     from pcpr_publish.commands.validate import validate_export
 
     config = _config(ctx, build={"strict": strict})
-    code = validate_export(list(export), config, json_path=json_path, echo=click.echo,
-                           statuses=statuses, **input_args(export, config, **inputs))
+    code = validate_export(list(export), config, run_options(export, statuses=statuses, **inputs),
+                           json_path=json_path, echo=click.echo)
     sys.exit(code)
 
 
@@ -191,7 +191,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
     location's files, the feeds and the availability list) until SIGTERM or SIGINT, which stop
     it between cycles so the target is never left half-published.
     """
-    from pcpr_publish.commands.publish import make_publisher, run
+    from pcpr_publish.commands.publish import run
 
     config = _config(
         ctx,
@@ -204,15 +204,16 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         if dry_run:
             raise click.UsageError("--watch and --dry-run cannot be combined")
         from pcpr_publish.engine.progress import RunLog
+        from pcpr_publish.engine.publisher import Publisher
         from pcpr_publish.engine.watch import watch as watch_loop
 
-        publisher = make_publisher(list(export), target, config, strict=bool(strict),
-                                   allow_shrink=allow_shrink, statuses=statuses,
-                                   **input_args(export, config, **inputs))
+        options = run_options(export, allow_shrink=allow_shrink, statuses=statuses,
+                              keep_state=True, **inputs)
+        publisher = Publisher(list(export), target, config, options)
         sys.exit(watch_loop(publisher, interval=interval, log=RunLog(log_format)))
-    result = run(list(export), target, config, strict=bool(strict), dry_run=dry_run,
-                 allow_shrink=allow_shrink, statuses=statuses, **_progress(),
-                 **input_args(export, config, **inputs))
+    options = run_options(export, allow_shrink=allow_shrink, statuses=statuses, **_progress(),
+                          **inputs)
+    result = run(list(export), target, config, options, dry_run=dry_run)
     if dry_run:
         from pcpr_publish.commands.plan_text import plan_lines
 
@@ -244,9 +245,7 @@ def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str
 
     config = _config(ctx, s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
                               "path_style": path_style})
-    s3 = config.s3
-    init_bucket(target, dry_run=dry_run, profile=s3.profile, region=s3.region,
-                endpoint_url=s3.endpoint_url, path_style=s3.path_style, echo=click.echo,
+    init_bucket(target, config, dry_run=dry_run, echo=click.echo,
                 warn=lambda m: click.echo(m, err=True))
 
 
@@ -288,37 +287,18 @@ def _progress() -> dict[str, Any]:
     """Progress bars for people at a terminal; nothing under cron."""
     from pcpr_publish.engine.progress import Bar
 
-    return {"progress": Bar("upload"), "build_progress": Bar("validate")}
+    return {"upload_progress": Bar("upload"), "build_progress": Bar("validate")}
 
 
 def _print_outcome(result: Any, target: str, log_format: str = "text") -> None:
     """One summary line per run (text, or JSON for log shippers)."""
     from pcpr_publish.engine.progress import RunLog
+    from pcpr_publish.engine.summary import summary_fields, summary_text
 
-    ds = result.dataset
-    counts = ds.report.severity_counts()
-    fields: dict[str, Any] = {
-        "target": target,
-        "locations": ds.counts["locations_published"],
-        "evses": ds.counts["evses_published"],
-        "tariffs": ds.counts["tariffs_published"],
-        "errors": counts["ERROR"], "warnings": counts["WARNING"], "info": counts["INFO"],
-        "report": result.report_path,
-    }
-    d = result.deployed
-    if d is not None:
-        fields.update(uploaded=d.uploaded, unchanged=d.unchanged, deleted=d.deleted,
-                      bytes=d.bytes_uploaded, seconds=round(sum(result.timings.values()), 2))
     if log_format == "json":
-        RunLog("json").line("published", **fields)
+        RunLog("json").line("published", **summary_fields(result, target))
         return
-    line = (f"published {fields['locations']} locations, {fields['evses']} EVSEs, "
-            f"{fields['tariffs']} tariffs to {target}")
-    if d is not None:
-        line += f" ({d.summary()})"
-    line += (f"; report: {result.report_path} ({counts['ERROR']} errors, {counts['WARNING']} "
-             f"warnings, {counts['INFO']} info)")
-    click.echo(line)
+    click.echo(summary_text(result, target))
 
 
 def main() -> None:

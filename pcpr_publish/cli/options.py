@@ -1,7 +1,7 @@
 """Command-line options that choose the input (shared by ``build``, ``validate`` and ``publish``).
 
-Kept out of ``cli.py`` so that each command only adds ``@input_options`` and passes
-``**input_args(...)`` to its library function.
+Each command adds ``@input_options`` and turns them into the one :class:`RunOptions` it
+passes to the library with :func:`run_options`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from pcpr_publish.config import RunOptions
 from pcpr_publish.read import INPUT_FORMATS
 from pcpr_publish.read.ocpi.protocol import OCPI_VERSIONS
 
@@ -38,18 +39,15 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def input_args(inputs: Sequence[str], config: Any, *, input_format: str = "auto",
-               from_ocpi: Sequence[str] = (), token: str | None = None,
-               ocpi_version: str | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``commands.publish.run`` / ``commands.validate.validate_export``."""
+def run_options(inputs: Sequence[str], *, input_format: str = "auto",
+                from_ocpi: Sequence[str] = (), token: str | None = None,
+                ocpi_version: str | None = None, **more: Any) -> RunOptions:
+    """The :class:`RunOptions` of a command from its input options (and ``more`` fields)."""
     if not inputs and not from_ocpi:
         raise click.UsageError("give an export file, OCPI files, or --from-ocpi URL")
     if inputs and from_ocpi:
         raise click.UsageError("give input files or --from-ocpi, not both")
     if from_ocpi and input_format == "export":
         raise click.UsageError("--from-ocpi reads OCPI; it cannot be used with --input-format export")
-    options: dict[str, Any] = {"operator_defaults": config.operator_defaults()}
-    if from_ocpi:
-        options.update(from_ocpi=list(from_ocpi), token=token, ocpi_version=ocpi_version)
-        input_format = "ocpi"
-    return {"input_format": input_format, "input_options": options}
+    return RunOptions(input_format=input_format, from_ocpi=tuple(from_ocpi), token=token,
+                      ocpi_version=ocpi_version, **more)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from pcpr_publish.config import Config
+from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.engine.report import report_document, summary_table, write_report
 from pcpr_publish.pipeline.dataset import build_dataset
 from pcpr_publish.read import load_input, relocate_notices
@@ -12,19 +12,19 @@ from pcpr_publish.read.overlay import load_overlay
 
 
 def validate_export(
-    export_path: str | list[str],
+    inputs: str | Sequence[str],
     config: Config,
+    options: RunOptions | None = None,
     *,
     json_path: str | None,
     echo: Callable[[str], None],
-    input_format: str = "auto",
-    input_options: dict[str, object] | None = None,
-    statuses: str | None = None,
 ) -> int:
     """Print the summary table; return the exit code (1 when --strict and errors were found)."""
-    paths = [export_path] if isinstance(export_path, str) else list(export_path)
-    loaded = load_input(paths, input_format, **(input_options or {}))
-    overlay = load_overlay(statuses) if statuses else None
+    options = options or RunOptions()
+    paths = [inputs] if isinstance(inputs, str) else list(inputs)
+    loaded = load_input(paths, options.effective_format,
+                        **options.input_kwargs(config.operator_defaults()))
+    overlay = load_overlay(options.statuses) if options.statuses else None
     dataset = build_dataset(loaded.export, source=loaded.path, operator_defaults=config.operator_defaults(),
                             statuses=overlay.entries if overlay else None)
     dataset.report.notices[:0] = loaded.notices + (overlay.notices if overlay else [])

@@ -10,6 +10,7 @@ from pcpr_publish.config.model import (
     SiteConfig,
     load_config,
 )
+from pcpr_publish.config.options import Progress, RunOptions
 
 __all__ = ["DEFAULT_PATH", "BuildConfig", "Config", "OperatorConfig", "PublishConfig", "S3Config",
-           "SiteConfig", "load_config"]
+           "SiteConfig", "Progress", "RunOptions", "load_config"]

@@ -65,7 +65,7 @@ def execute(
 
     # A store may cap parallelism: local file writes are CPU-bound in Python and only slow down
     # with many threads, while S3 uploads wait on the network and gain from them.
-    workers = min(workers, getattr(store, "max_workers", workers))
+    workers = min(workers, store.max_workers)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in plan.tiers():
             futures = [(s, pool.submit(put, s)) for s in group]

@@ -5,113 +5,83 @@ of every key's sha256, size, Content-Type and Cache-Control. A key is uploaded w
 its bytes changed, its headers changed, or the target's listing shows it missing or resized
 (manifest drift). Keys the target holds that the site no longer has are deleted, last.
 
-Uploads are ordered in tiers so that a reader never sees a reference to a missing object.
-Locations (the feed and the per-location files) refer to tariffs, and pages refer to both, so:
-the tariff feed and static assets, then the per-location files, then the location feed and other
-feeds, then per-location pages, then index chunks and their index, then the pages that link to
-them, then the sitemap and robots.txt, then the manifest, then the deletions (see :func:`tier`).
-When the new tariff feed drops tariffs that the published locations still use, it is first
-written as a *bridge* (new tariffs plus the dropped ones) and only replaced by its final form
-after the location files and feeds have stopped referring to them (tier ``FINAL_TIER``).
-A run that stops part-way leaves either the old or the bridge feed: never a dangling reference.
+Upload order comes from the renderers' declarations, never from file names: each file's
+:class:`~pcpr_publish.render.sitefile.FileKind` says which kinds it refers to, and a kind's
+*level* is one more than the highest level it refers to, so a reader never sees a reference to
+a missing object. Everything of one level may go in parallel. When a changed file's kind has a
+*bridge* (the tariff feed, when it drops tariffs that published locations still use), the bridge
+body goes first, at the file's own level, and the final body only after every kind that refers
+to it; then the manifest; then the deletions. A run that stops part-way leaves either the old or
+the bridge body: never a dangling reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import orjson
-
+from pcpr_publish.deploy.manifest import MANIFEST_KEY, ManifestEntry
 from pcpr_publish.errors import GuardError
-from pcpr_publish.render.sitefile import SiteFile, cache_control, content_type
+from pcpr_publish.render.sitefile import FileKind, SiteFile, kinds_of
 from pcpr_publish.stores.base import RemoteObject
 
-MANIFEST_KEY = "_pcpr/manifest.json"
-MANIFEST_FORMAT = "pcpr-manifest/1"
+
+def kind_levels(kinds: Iterable[FileKind]) -> dict[FileKind, int]:
+    """Upload level per kind: 0 for kinds that refer to nothing, else 1 + the highest level of
+    the kinds they refer to. A cycle of references is a renderer bug and is refused."""
+    levels: dict[FileKind, int] = {}
+    visiting: set[int] = set()
+
+    def level(kind: FileKind) -> int:
+        if kind in levels:
+            return levels[kind]
+        if id(kind) in visiting:
+            raise ValueError(f"file kinds refer to each other in a cycle through {kind.name}")
+        visiting.add(id(kind))
+        value = 1 + max((level(r) for r in kind.refers_to), default=-1)
+        visiting.discard(id(kind))
+        levels[kind] = value
+        return value
+
+    for k in kinds:
+        level(k)
+    return levels
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestEntry:
-    sha256: str
-    size: int
-    content_type: str
-    cache_control: str
+def _refers_transitively(kind: FileKind, target: FileKind) -> bool:
+    return any(r is target or _refers_transitively(r, target) for r in kind.refers_to)
 
 
-TARIFFS_KEY = "tariffs.json"
-ENTRY_POINTS = ("sitemap.xml", "robots.txt")  # point at everything else (robots.txt at the sitemap)
-FINAL_TIER = 11  # the final form of a key that was first written as a bridge
-MANIFEST_TIER = 12
+@dataclass(frozen=True)
+class Order:
+    """The upload order of one site: a level per kind, the later level for the final body of a
+    bridged kind, and the manifest's level (after everything)."""
 
+    levels: dict[FileKind, int]
+    final: dict[FileKind, int]
+    manifest: int
 
-def tier(key: str, json_folders: frozenset[str] = frozenset()) -> int:
-    """Upload order: lower tiers first; everything in a tier may go in parallel.
+    @classmethod
+    def of(cls, site: Mapping[str, SiteFile]) -> Order:
+        data = [f for k, f in site.items() if k != MANIFEST_KEY]
+        kinds = kinds_of(data)
+        levels = kind_levels(kinds)
+        top = max(levels.values(), default=0)
+        final = {}
+        for kind in kinds:
+            if kind.bridge is not None:
+                after = [levels[k] for k in kinds if _refers_transitively(k, kind)]
+                final[kind] = max(after, default=levels[kind]) + 1
+        manifest = max([top, *final.values()]) + 1
+        return cls(levels, final, manifest)
 
-    Whatever refers to something goes after it: location files refer to tariffs; feeds list
-    locations; pages show both and use the assets; an index file (``X.json`` beside a folder
-    ``X/`` of JSON chunks, named in ``json_folders``) lists its chunks; top-level pages link to
-    the nested ones; the sitemap and robots.txt point at everything.
-    """
-    top = "/" not in key
-    ext = key[key.rfind("."):] if "." in key.rsplit("/", 1)[-1] else ""
-    if key == MANIFEST_KEY:
-        return MANIFEST_TIER
-    if key.startswith("assets/") or key == TARIFFS_KEY:
-        return 0
-    if key.startswith("locations/") and ext == ".json":
-        return 1
-    if top and ext == ".json":
-        return 5 if key[:-5] in json_folders and key[:-5] != "locations" else 2
-    if key.startswith("locations/"):
-        return 3  # per-location pages
-    if ext == ".json":
-        return 4  # chunks of an index
-    if ext == ".html":
-        return 7 if top else 6
-    return 9 + ENTRY_POINTS.index(key) if key in ENTRY_POINTS else 8
-
-
-def json_folders_of(keys: Iterable[str]) -> frozenset[str]:
-    """Top-level folders holding JSON files (their ``<folder>.json`` is an index of them)."""
-    return frozenset(k.split("/", 1)[0] for k in keys if "/" in k and k.endswith(".json"))
-
-
-def parse_manifest(raw: bytes | None) -> dict[str, ManifestEntry] | None:
-    """The target's manifest, or None when absent or unreadable (then the listing decides)."""
-    if raw is None:
-        return None
-    try:
-        doc = orjson.loads(raw)
-        if doc.get("format") != MANIFEST_FORMAT:
-            return None
-        return {
-            key: ManifestEntry(e["sha256"], int(e["size"]), e["content_type"], e["cache_control"])
-            for key, e in doc["files"].items()
-        }
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
-def render_manifest(site: Mapping[str, SiteFile]) -> bytes:
-    files = {
-        key: {"sha256": f.sha256, "size": f.size, "content_type": f.content_type,
-              "cache_control": f.cache_control}
-        for key, f in sorted(site.items())
-        if key != MANIFEST_KEY
-    }
-    return orjson.dumps({"format": MANIFEST_FORMAT, "files": files}, option=orjson.OPT_SORT_KEYS)
-
-
-def with_manifest(site: Mapping[str, SiteFile]) -> dict[str, SiteFile]:
-    """The site plus its manifest (the manifest describes every other file)."""
-    import hashlib
-
-    body = render_manifest(site)
-    out = dict(site)
-    out[MANIFEST_KEY] = SiteFile(MANIFEST_KEY, body, content_type(MANIFEST_KEY),
-                                 "no-cache", hashlib.sha256(body).hexdigest())
-    return out
+    def level(self, f: SiteFile, *, final: bool = False) -> int:
+        if f.key == MANIFEST_KEY:
+            return self.manifest
+        if final and f.kind in self.final:
+            return self.final[f.kind]
+        return self.levels[f.kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +97,17 @@ class Step:
 @dataclass
 class Plan:
     steps: list[Step] = field(default_factory=list)
-    remote_locations: int = 0
+    remote_locations: int = 0  # files of shrink-guarded kinds (published locations)
     local_locations: int = 0
+    guarded: list[FileKind] = field(default_factory=list)
     bridges: dict[str, SiteFile] = field(default_factory=dict)  # key → transitional body
-    json_folders: frozenset[str] = frozenset()
+    order: Order = field(default_factory=lambda: Order({}, {}, 0))
+    site: Mapping[str, SiteFile] = field(default_factory=dict)
 
     def tier_of(self, step: Step) -> int:
-        if step.key in self.bridges and step.action != "bridge":
-            return FINAL_TIER
-        return tier(step.key, self.json_folders)
+        """The level a write goes at: a bridged key's final body after what refers to it."""
+        f = self.site[step.key]
+        return self.order.level(f, final=step.key in self.bridges and step.action != "bridge")
 
     @property
     def uploads(self) -> list[Step]:
@@ -176,10 +148,6 @@ class Plan:
         return self.bridges[step.key] if step.action == "bridge" else site[step.key]
 
 
-def _is_location_file(key: str) -> bool:
-    return key.startswith("locations/") and key.endswith(".json")
-
-
 def make_plan(
     site: Mapping[str, SiteFile],
     manifest: Mapping[str, ManifestEntry] | None,
@@ -189,10 +157,10 @@ def make_plan(
     """Decide, key by key, what to upload, keep and delete. Pure: no I/O.
 
     ``bridges`` maps a key to a transitional body (and why) to write before the files that stop
-    referring to what the final body drops (see :func:`tariff_bridge`); used only when the key
+    referring to what the final body drops (see :func:`make_bridges`); used only when the key
     is uploaded at all.
     """
-    plan = Plan(json_folders=json_folders_of(site))
+    plan = Plan(order=Order.of(site), site=site)
     known = dict(manifest or {})
     for key in sorted(site):
         f = site[key]
@@ -232,51 +200,48 @@ def make_plan(
         mf = site[MANIFEST_KEY]
         if plan.uploads or plan.deletes or manifest is None or set(known) != set(site) - {MANIFEST_KEY}:
             plan.steps.append(Step(MANIFEST_KEY, "upload", "manifest", mf.size))
-    plan.remote_locations = sum(1 for k in remote_keys if _is_location_file(k))
-    plan.local_locations = sum(1 for k in site if _is_location_file(k))
+    guarded = [k for k in plan.order.levels if k.shrink_guarded and k.owns is not None]
+    plan.remote_locations = sum(1 for k in remote_keys if _owned(k, guarded))
+    plan.local_locations = sum(1 for k, f in site.items() if f.kind.shrink_guarded)
+    plan.guarded = guarded
     return plan
 
 
-def tariff_bridge(site: Mapping[str, SiteFile], published: bytes | None) -> dict[str, tuple[SiteFile, str]]:
-    """The bridge for ``tariffs.json`` when the published feed has tariffs the new one drops.
+def _owned(key: str, kinds: list[FileKind]) -> bool:
+    return any(kind.owns(key) for kind in kinds if kind.owns is not None)
 
-    The bridge is the new feed plus the dropped tariffs (sorted by id like the real feed), so
-    that while the location files and feed are replaced, everything they refer to (old or new)
-    is in the tariff feed. Empty when nothing is dropped or either feed cannot be read.
-    """
-    import hashlib
 
-    new = site.get(TARIFFS_KEY)
-    if new is None or published is None:
-        return {}
-    try:
-        new_doc = orjson.loads(new.body)
-        old_doc = orjson.loads(published)
-        new_items = list(new_doc["data"])
-        old_items = list(old_doc["data"])
-        new_ids = {t["id"] for t in new_items}
-        dropped = [t for t in old_items if isinstance(t, dict) and t.get("id") not in new_ids]
-    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-        return {}
-    if not dropped:
-        return {}
-    from pcpr_publish.render.json_feeds import list_envelope
+def bridged_keys(site: Mapping[str, SiteFile]) -> list[str]:
+    """Keys whose kind may need a bridge: the caller reads what the target holds for them."""
+    return [k for k, f in site.items() if f.kind.bridge is not None]
 
-    items = sorted(new_items + dropped, key=lambda t: str(t.get("id")))
-    stamps = [str(x) for x in (new_doc.get("timestamp"), old_doc.get("timestamp")) if x]
-    body = list_envelope((orjson.dumps(t) for t in items), max(stamps, default=""))
-    bridge = SiteFile(TARIFFS_KEY, body, new.content_type, new.cache_control,
-                      hashlib.sha256(body).hexdigest())
-    why = (f"bridge: keeps {len(dropped)} dropped tariff{'s' if len(dropped) != 1 else ''} "
-           "until the locations stop referring to them")
-    return {TARIFFS_KEY: (bridge, why)}
+
+def make_bridges(site: Mapping[str, SiteFile],
+                 published: Mapping[str, bytes | None] | Callable[[str], bytes | None],
+                 ) -> dict[str, tuple[SiteFile, str]]:
+    """Ask each bridged file's renderer for a transitional body, given what the target holds
+    now (a mapping, or a function that reads a key). Keys with nothing published get none."""
+    read = published if callable(published) else published.get
+    out: dict[str, tuple[SiteFile, str]] = {}
+    for key in bridged_keys(site):
+        f = site[key]
+        old = read(key)
+        if old is None or f.kind.bridge is None:
+            continue
+        made = f.kind.bridge(f, old)
+        if made is None:
+            continue
+        body, why = made
+        out[key] = (SiteFile(key, body, f.content_type, f.cache_control,
+                             hashlib.sha256(body).hexdigest(), f.kind), why)
+    return out
 
 
 def check_shrink(plan: Plan, max_ratio: float, allow_shrink: bool) -> None:
     """Refuse a publish that would remove more than ``max_ratio`` of the published Locations."""
     if allow_shrink or plan.remote_locations == 0:
         return
-    removed = sum(1 for s in plan.deletes if _is_location_file(s.key))
+    removed = sum(1 for s in plan.deletes if _owned(s.key, plan.guarded))
     if removed / plan.remote_locations > max_ratio:
         raise GuardError(
             f"refusing to publish: {removed} of {plan.remote_locations} published locations "
@@ -286,7 +251,6 @@ def check_shrink(plan: Plan, max_ratio: float, allow_shrink: bool) -> None:
 
 
 __all__ = [
-    "ENTRY_POINTS", "FINAL_TIER", "MANIFEST_KEY", "MANIFEST_TIER", "ManifestEntry", "Plan", "Step",
-    "TARIFFS_KEY", "cache_control", "check_shrink", "json_folders_of", "make_plan",
-    "parse_manifest", "render_manifest", "tariff_bridge", "tier", "with_manifest",
+    "MANIFEST_KEY", "ManifestEntry", "Order", "Plan", "Step", "bridged_keys", "check_shrink",
+    "kind_levels", "make_bridges", "make_plan",
 ]

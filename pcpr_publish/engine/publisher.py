@@ -22,22 +22,25 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.common.gcpause import gc_paused
-from pcpr_publish.config import Config
+from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import DeployResult, execute
-from pcpr_publish.deploy.plan import (
+from pcpr_publish.deploy.manifest import (
     MANIFEST_KEY,
     ManifestEntry,
-    Plan,
-    check_shrink,
-    make_plan,
+    manifest_entries,
     parse_manifest,
-    tariff_bridge,
     with_manifest,
+)
+from pcpr_publish.deploy.plan import (
+    Plan,
+    bridged_keys,
+    check_shrink,
+    make_bridges,
+    make_plan,
 )
 from pcpr_publish.engine.report import report_document, write_report
 from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
@@ -47,17 +50,10 @@ from pcpr_publish.pipeline.timestamps import Previous
 from pcpr_publish.read import load_input, relocate_notices
 from pcpr_publish.read.export.reader import LoadedExport
 from pcpr_publish.read.overlay import Overlay, load_overlay
-from pcpr_publish.render.html import PageCache, render_pages
-from pcpr_publish.render.json_feeds import (
-    LOCATIONS_FEED,
-    TARIFFS_FEED,
-    RenderCache,
-    render_json,
-)
-from pcpr_publish.render.sitefile import SiteFile, make_site
-from pcpr_publish.stores.base import LockHeld, Store, open_store
-
-Progress = Callable[[int, int], None]
+from pcpr_publish.render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED
+from pcpr_publish.render.site import RenderState, render_site
+from pcpr_publish.render.sitefile import SiteFile
+from pcpr_publish.stores import LockHeld, Store, open_store
 
 
 def _signature(paths: Sequence[str]) -> tuple[Any, ...]:
@@ -82,36 +78,6 @@ def read_previous(store: Store, report: Report) -> Previous:
         return Previous()
 
 
-def default_report_path(target: str) -> str:
-    """Beside the output, never inside it: ``site`` → ``site.report.json``; S3 → ./pcpr-report.json."""
-    if target.startswith("s3://"):
-        return "pcpr-report.json"
-    out = Path(target).resolve()
-    return str(out.parent / f"{out.name}.report.json")
-
-
-def check_report_path(report_path: str, target: str) -> None:
-    if target.startswith("s3://"):
-        return
-    out = Path(target).resolve()
-    rp = Path(report_path).resolve()
-    if rp == out or out in rp.parents:
-        raise InputError(report_path, None, f"the report must not be written inside the published "
-                         f"output {target} (it names private sites)")
-
-
-def check_target_is_ours(store: Store, target: str) -> None:
-    """Never write into (and later delete from) a folder pcpr did not make."""
-    if target.startswith("s3://"):
-        return
-    p = Path(target)
-    if p.exists() and not p.is_dir():
-        raise InputError(target, None, "output exists and is not a folder")
-    if p.is_dir() and any(p.iterdir()) and store.read(MANIFEST_KEY) is None:
-        raise InputError(target, None, "output folder is not empty and was not made by pcpr "
-                         f"(no {MANIFEST_KEY}); choose an empty or new folder")
-
-
 def check_export_age(dataset: Dataset, max_age: int, now: float | None = None) -> None:
     if max_age <= 0:
         return
@@ -125,87 +91,72 @@ def check_export_age(dataset: Dataset, max_age: int, now: float | None = None) -
         )
 
 
-def store_options(config: Config) -> dict[str, object]:
-    s3 = config.s3
-    options: dict[str, object] = {k: v for k, v in s3.model_dump().items() if v is not None}
-    options["workers"] = config.publish.workers  # sizes the S3 connection pool
-    return options
-
-
-def render_site(dataset: Dataset, config: Config) -> dict[str, SiteFile]:
-    """Every published file with its headers, plus the manifest (a one-off, uncached render)."""
-    files = render_json(dataset.locations, dataset.tariffs, dataset.exported_at)
-    files.update(render_pages(dataset, config))
-    return with_manifest(make_site(files, config.publish.max_age))
+def build_site(dataset: Dataset, config: Config, state: RenderState | None = None) -> dict[str, SiteFile]:
+    """Every file a publish of ``dataset`` writes, the manifest included."""
+    return with_manifest(render_site(dataset, config, state))
 
 
 @dataclass
 class CycleResult:
+    """What one cycle did (``pcpr build``/``publish`` run one; ``--watch`` runs many)."""
+
     dataset: Dataset
     site: dict[str, SiteFile]
     plan: Plan
     deployed: DeployResult | None
-    reason: str  # first run | export changed | overlay changed | forced
+    reason: str  # first run | export changed | overlay changed | forced | retry after failure
     sites_rebuilt: int
+    loaded: LoadedExport | None = None
+    report_path: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
+#: Called after every cycle that published (not after dry runs or failures), in order.
+CycleHook = Callable[["Publisher", CycleResult], None]
+
+
 class Publisher:
-    """Publishes ``inputs`` (+ an optional status overlay) to ``target``, cycle after cycle."""
+    """Publishes ``inputs`` (+ an optional status overlay) to ``target``, cycle after cycle.
+
+    ``config`` is the typed configuration, ``options`` this run's :class:`RunOptions`; ``store``
+    replaces the store :func:`open_store` would pick for ``target`` (tests, embedding).
+    ``after_cycle`` holds hooks that see each published cycle's result: a feature that needs to
+    know what was published (a status history, a log line) adds one here.
+    """
 
     def __init__(
         self,
         inputs: Sequence[str],
         target: str,
         config: Config,
+        options: RunOptions | None = None,
         *,
-        statuses: str | None = None,
-        input_format: str = "auto",
-        input_options: dict[str, object] | None = None,
         store: Store | None = None,
-        strict: bool = False,
-        guards: bool = True,
-        allow_shrink: bool = False,
-        report_path: str | None = None,
-        upload_progress: Progress | None = None,
-        build_progress: Progress | None = None,
-        keep_state: bool = True,
     ) -> None:
         self.inputs = list(inputs)
         self.target = target
         self.config = config
-        self.statuses_path = statuses
-        self.input_format = input_format
-        self.input_options = input_options or {}
-        self.strict = strict or config.build.strict
-        self.guards = guards
-        self.allow_shrink = allow_shrink
-        self.report_path = report_path or config.build.report or default_report_path(target)
-        check_report_path(self.report_path, target)
-        self._store = store
-        self.upload_progress = upload_progress
-        self.build_progress = build_progress
-        # A one-shot run drops the parsed export once the dataset is built, so that the
-        # rendering does not stack on top of it (peak memory at national scale).
-        self.keep_state = keep_state
+        self.options = options or RunOptions()
+        self.store: Store = store if store is not None else open_store(target, config)
+        self.report_path = config.build.report or self.store.default_report_path()
+        if self.store.holds_path(self.report_path):
+            raise InputError(self.report_path, None, "the report must not be written inside the "
+                             f"published output {target} (it names private sites)")
+        self.after_cycle: list[CycleHook] = []
         self.loaded: LoadedExport | None = None
         self.overlay: Overlay | None = None
         self._export_sig: tuple[Any, ...] | None = None
         self._overlay_sig: tuple[Any, ...] | None = None
         self.build_cache = BuildCache()
-        self.render_cache: RenderCache = {}
-        self.page_cache = PageCache()
-        self._files: dict[str, SiteFile] = {}
+        self.render_state: RenderState | None = RenderState() if self.options.keep_state else None
         self.remote: dict[str, ManifestEntry] | None = None  # what the target holds, when known
         self.previous: Previous | None = None
         self.last_site: dict[str, SiteFile] = {}
         self._failed = False
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.target, **store_options(self.config))
-        return self._store
+    def strict(self) -> bool:
+        return self.config.build.strict
 
     # -- one cycle -------------------------------------------------------------------------------
 
@@ -217,7 +168,8 @@ class Publisher:
             return "retry after failure"
         if _signature(self.inputs) != self._export_sig:
             return "export changed"
-        if self.statuses_path and _signature([self.statuses_path]) != self._overlay_sig:
+        statuses = self.options.statuses
+        if statuses and _signature([statuses]) != self._overlay_sig:
             return "overlay changed"
         return None
 
@@ -231,12 +183,15 @@ class Publisher:
         with gc_paused():
             result = self._cycle(reason, dry_run)
         self._failed = False
+        if result.deployed is not None:
+            for hook in self.after_cycle:
+                hook(self, result)
         return result
 
     def _cycle(self, reason: str, dry_run: bool) -> CycleResult:
         first = self.last_site == {} and self.previous is None
         if first:
-            check_target_is_ours(self.store, self.target)  # before the lock file is made
+            self.store.check_ours(MANIFEST_KEY)  # before the lock file is made
         if dry_run:
             return self._read_and_publish(reason, first, dry_run=True)
         # Single writer: the lock is held from reading what the target holds until the last
@@ -267,13 +222,15 @@ class Publisher:
         export_changed = self.loaded is None or _signature(self.inputs) != self._export_sig
         if export_changed:
             sig = _signature(self.inputs)
-            self.loaded = load_input(self.inputs, self.input_format, **self.input_options)
+            self.loaded = load_input(self.inputs, self.options.effective_format,
+                                     **self.options.input_kwargs(self.config.operator_defaults()))
             self._export_sig = sig
             timings["read"] = time.monotonic() - t
-        if self.statuses_path:
-            sig = _signature([self.statuses_path])
+        statuses = self.options.statuses
+        if statuses:
+            sig = _signature([statuses])
             if self.overlay is None or sig != self._overlay_sig:
-                self.overlay = load_overlay(self.statuses_path)
+                self.overlay = load_overlay(statuses)
                 self._overlay_sig = sig
         return self._plan_and_publish(reason, first, export_changed, timings, scratch,
                                       dry_run=dry_run)
@@ -296,26 +253,33 @@ class Publisher:
             previous=self.previous,
             statuses=self.overlay.entries if self.overlay else None,
             cache=self.build_cache,
-            progress=self.build_progress if export_changed else None,
+            progress=self.options.build_progress if export_changed else None,
         )
         dataset.report.notices[:0] = (self.loaded.notices + scratch.notices
                                       + (self.overlay.notices if self.overlay else []))
         relocate_notices(dataset.report, self.loaded)
         timings["validate"] = time.monotonic() - t
         sites_rebuilt = self.build_cache.misses
-        if not self.keep_state:
+        if not self.options.keep_state:
+            # Free the parsed export before rendering (peak memory); a later cycle re-reads it.
             self.loaded = dataclasses.replace(self.loaded, export=None)  # type: ignore[arg-type]
+            self._export_sig = None
             self.build_cache = BuildCache()
+        loaded = self.loaded
+
+        def result(site: dict[str, SiteFile], plan: Plan, deployed: DeployResult | None) -> CycleResult:
+            return CycleResult(dataset, site, plan, deployed, reason, sites_rebuilt, loaded,
+                               self.report_path, timings)
 
         if self.strict and dataset.report.has_errors:
             self._write_report(dataset, published=False)
             raise StrictModeError(f"--strict: {dataset.report.severity_counts()['ERROR']} errors; "
                                   f"nothing was published (see {self.report_path})")
-        if self.guards and export_changed:
+        if self.options.guards and export_changed:
             check_export_age(dataset, self.config.publish.max_export_age)
 
         t = time.monotonic()
-        site = self.render(dataset)
+        site = build_site(dataset, self.config, self.render_state)
         timings["render"] = time.monotonic() - t
 
         t = time.monotonic()
@@ -323,53 +287,38 @@ class Publisher:
         if self.remote is None:
             self.remote = parse_manifest(store.read(MANIFEST_KEY))
             listing = store.list()
-            remote_tariffs = store.read(TARIFFS_FEED) if TARIFFS_FEED in listing else None
+            published = {k: store.read(k) for k in bridged_keys(site) if k in listing}
         else:
-            last = self.last_site.get(TARIFFS_FEED)
-            remote_tariffs = last.body if last is not None else None
-        # Tariffs the new feed drops stay in a bridge feed until the locations stop using them.
-        bridges = tariff_bridge(site, remote_tariffs) if remote_tariffs is not None else {}
+            published = {k: self.last_site[k].body for k in bridged_keys(site) if k in self.last_site}
+        # A file that drops objects others still refer to goes up first as its renderer's bridge.
+        bridges = make_bridges(site, published)
         plan = make_plan(site, self.remote, listing, bridges)
         timings["plan"] = time.monotonic() - t
-        if self.guards:
-            check_shrink(plan, self.config.publish.max_shrink, self.allow_shrink)
+        if self.options.guards:
+            check_shrink(plan, self.config.publish.max_shrink, self.options.allow_shrink)
         if dry_run:
             self.remote = None  # nothing was written; the next real run reads the target again
             self.previous = None
             self._write_report(dataset, published=False)
-            return CycleResult(dataset, site, plan, None, reason, sites_rebuilt, timings)
+            return result(site, plan, None)
 
         t = time.monotonic()
         deployed = self._deploy(plan, site, dataset)
         timings["upload"] = time.monotonic() - t
         self.last_site = site
         self._write_report(dataset, published=True)
-        return CycleResult(dataset, site, plan, deployed, reason, sites_rebuilt, timings)
-
-    def render(self, dataset: Dataset) -> dict[str, SiteFile]:
-        """Rendered files with headers and hashes; unchanged bytes reuse their SiteFile."""
-        files = render_json(dataset.locations, dataset.tariffs, dataset.exported_at, self.render_cache)
-        files.update(self.render_pages(dataset))
-        self._files = make_site(files, self.config.publish.max_age, self._files)
-        return with_manifest(self._files)
-
-    def render_pages(self, dataset: Dataset) -> dict[str, bytes]:
-        """HTML pages beside the JSON (see render/html.py), reusing unchanged locations' pages."""
-        return render_pages(dataset, self.config, self.page_cache if self.keep_state else None)
+        return result(site, plan, deployed)
 
     def _deploy(self, plan: Plan, site: dict[str, SiteFile], dataset: Dataset) -> DeployResult:
         """Carry out the plan (the caller holds the lock)."""
         try:
             result = execute(plan, site, self.store, workers=self.config.publish.workers,
-                             progress=self.upload_progress)
+                             progress=self.options.upload_progress)
         except TargetError:
             self.remote = None  # unknown now: re-read the manifest and list next cycle
             self._write_report(dataset, published=False)
             raise
-        self.remote = {
-            k: ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control)
-            for k, f in site.items() if k != MANIFEST_KEY
-        }
+        self.remote = manifest_entries(site)
         return result
 
     def _write_report(self, dataset: Dataset, *, published: bool) -> None:

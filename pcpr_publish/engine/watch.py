@@ -14,22 +14,8 @@ from types import FrameType
 
 from pcpr_publish.engine.progress import RunLog
 from pcpr_publish.engine.publisher import CycleResult, Publisher
+from pcpr_publish.engine.summary import summary_fields
 from pcpr_publish.errors import PcprError, StrictModeError
-
-
-def cycle_fields(result: CycleResult) -> dict[str, object]:
-    d = result.deployed
-    return {
-        "reason": result.reason,
-        "locations": result.dataset.counts.get("locations_published", 0),
-        "sites_rebuilt": result.sites_rebuilt,
-        "uploaded": d.uploaded if d else 0,
-        "unchanged": d.unchanged if d else len(result.plan.unchanged),
-        "deleted": d.deleted if d else 0,
-        "bytes": d.bytes_uploaded if d else 0,
-        "errors": result.dataset.report.severity_counts()["ERROR"],
-        "seconds": round(sum(result.timings.values()), 3),
-    }
 
 
 def watch(
@@ -53,6 +39,11 @@ def watch(
             previous[sig] = signal.signal(sig, handler)
     cycles = 0
     code = 0
+
+    def log_cycle(_publisher: Publisher, result: CycleResult) -> None:
+        log.line("published", ok=True, **summary_fields(result))
+
+    publisher.after_cycle.append(log_cycle)
     try:
         while not stop.is_set():
             try:
@@ -66,11 +57,11 @@ def watch(
                 result = None
             if result is not None:
                 cycles += 1
-                log.line("published", ok=True, **cycle_fields(result))
                 if max_cycles is not None and cycles >= max_cycles:
                     break
             stop.wait(interval)  # checking for a change is two stat() calls: cheap
     finally:
+        publisher.after_cycle.remove(log_cycle)
         for sig, old in previous.items():
             signal.signal(sig, old)  # type: ignore[arg-type]
     log.line("stopped", cycles=cycles)

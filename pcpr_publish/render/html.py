@@ -1,7 +1,8 @@
 """Stage "render" (HTML): the human-readable pages beside the JSON feeds.
 
-``render_pages(dataset, config)`` returns every page, asset and helper file of the site as
-``{key: bytes}`` (keys relative to the site root), rendered with Jinja2 (autoescape on) from the
+``render_pages(dataset, config)`` returns every page, asset and helper file of the site
+(keys relative to the site root, each with its :class:`FileKind`; the families are listed
+once, in :data:`PAGE_FAMILIES`), rendered with Jinja2 (autoescape on) from the
 same validated OCPI objects as the JSON and from ``[site]`` branding only:
 
 * ``index.html``, ``index-2.html``, …: the charge point finder. Without JavaScript it is a plain
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,13 +43,17 @@ from pcpr_publish.common.gcpause import gc_paused
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.render import words as w
 from pcpr_publish.render.json_feeds import (
+    LOCATION_FEED,
+    LOCATION_OBJECT,
     LOCATIONS_DIR,
     LOCATIONS_FEED,
+    TARIFF_FEED,
     TARIFFS_FEED,
     location_key,
     newest,
 )
 from pcpr_publish.render.pricing import TariffWords, tariff_words
+from pcpr_publish.render.sitefile import FileKind, Rendered
 
 PAGE_SIZE = 250  # locations per server-rendered list page (no-JavaScript browsing)
 CHUNK_SIZE = 1000  # rows per index-data chunk (progressive loading)
@@ -548,36 +554,64 @@ def embed_path(location_id: str) -> str:
     return f"{EMBED_LOCATION}?location={quote(location_id, safe='')}"
 
 
-def render_pages(dataset: Any, config: Any, cache: PageCache | None = None) -> dict[str, bytes]:
-    """Every HTML page, asset, index file, sitemap and robots.txt, keyed from the site root.
+# -- what each family of files is and what it refers to (the planner uploads in this order) --
 
-    ``cache`` (optional) lets a long-running caller skip re-rendering unchanged Locations; the
-    bytes are the same with or without it.
-    """
-    with gc_paused():
-        return _render_pages(dataset, config, cache)
+ASSET = FileKind("asset")
+LOCATION_PAGE = FileKind("location page", refers_to=(ASSET, LOCATION_OBJECT, LOCATION_FEED, TARIFF_FEED))
+FINDER_DATA_CHUNK = FileKind("finder data chunk", refers_to=(LOCATION_PAGE,))
+FINDER_DATA = FileKind("finder data index", refers_to=(FINDER_DATA_CHUNK,))
+WIDGET = FileKind("embeddable widget", refers_to=(ASSET, LOCATION_OBJECT, LOCATION_FEED, TARIFF_FEED))
+TOP_PAGE = FileKind("top-level page", refers_to=(ASSET, LOCATION_PAGE, FINDER_DATA, WIDGET,
+                                                 LOCATION_FEED, TARIFF_FEED))
+SITEMAP_PART = FileKind("sitemap part", refers_to=(TOP_PAGE, LOCATION_PAGE))
+SITEMAP_KIND = FileKind("sitemap", refers_to=(SITEMAP_PART, TOP_PAGE, LOCATION_PAGE))
+ROBOTS_KIND = FileKind("robots.txt", refers_to=(SITEMAP_KIND,))
 
 
-def _render_pages(dataset: Any, config: Any, cache: PageCache | None) -> dict[str, bytes]:
+@dataclass
+class PageContext:
+    """Everything the page families share for one render: templates, branding, the site-wide
+    values, the dataset, the cache, and what earlier families produced (the sorted location
+    views and the list pages)."""
+
+    env: Environment
+    brand: Branding
+    dataset: Any
+    config: Any
+    cache: PageCache | None
+    assets: dict[str, tuple[str, bytes]]  # name → (fingerprinted key, bytes)
+    tariff_map: dict[str, TariffWords]
+    types: _Types
+    counts: dict[str, int]
+    site: dict[str, Any]
+    frag: Fragments
+    views: list[LocationView] = field(default_factory=list)
+    pages: list[list[LocationView]] = field(default_factory=list)
+
+    @property
+    def now(self) -> str:
+        return self.dataset.exported_at
+
+    def canonical(self, path: str) -> str | None:
+        return f"{self.brand.base_url}{path}" if self.brand.base_url else None
+
+
+def page_context(dataset: Any, config: Any, cache: PageCache | None) -> PageContext:
     env = environment()
     brand = branding(dataset, config)
     now = dataset.exported_at
-    files: dict[str, bytes] = {}
-
-    assets = render_assets(env, brand)
-    keys = {name: _fingerprint({"css": "style", "js": "app", "icon": "icon"}[name],
-                               {"css": "css", "js": "js", "icon": "svg"}[name], body)
-            for name, body in assets.items()}
-    for name, body in assets.items():
-        files[keys[name]] = body
-
+    rendered_assets = render_assets(env, brand)
+    assets = {
+        name: (_fingerprint({"css": "style", "js": "app", "icon": "icon"}[name],
+                            {"css": "css", "js": "js", "icon": "svg"}[name], body), body)
+        for name, body in rendered_assets.items()
+    }
     tariff_map: dict[str, TariffWords] = {}
     for t in dataset.tariffs:
         tw = tariff_words(t)
         tariff_map[t.id] = tw
         tariff_map.setdefault(t.id.casefold(), tw)
     types = _Types(dataset.locations)
-
     updated = newest(
         [loc.last_updated for loc in dataset.locations] + [t.last_updated for t in dataset.tariffs],
         now,
@@ -595,9 +629,9 @@ def _render_pages(dataset: Any, config: Any, cache: PageCache | None) -> dict[st
         "title": brand.title,
         "base_url": brand.base_url,
         "logo_url": brand.logo_url,
-        "css": keys["css"],
-        "js": keys["js"],
-        "icon": keys["icon"],
+        "css": assets["css"][0],
+        "js": assets["js"][0],
+        "icon": assets["icon"][0],
         "csp": CSP,
         "ogl_url": OGL_URL,
         "ocpi_url": OCPI_URL,
@@ -619,39 +653,52 @@ def _render_pages(dataset: Any, config: Any, cache: PageCache | None) -> dict[st
         cache.fingerprint = fingerprint
         cache.locations.clear()
         cache.lists.clear()
+    return PageContext(env, brand, dataset, config, cache, assets, tariff_map, types, counts, site,
+                       Fragments(env.globals["m"]))
 
-    def canonical(path: str) -> str | None:
-        return f"{brand.base_url}{path}" if brand.base_url else None
 
-    # --- location pages
-    frag = Fragments(env.globals["m"])
-    location_tpl = env.get_template("location.html")
+# -- the page families, one function each -------------------------------------------------------
+
+def assets_family(ctx: PageContext, out: Rendered) -> None:
+    """Stylesheet, script and icon, fingerprinted so they can be cached for ever."""
+    for key, body in ctx.assets.values():
+        out.add(key, body, ASSET)
+
+
+def location_pages(ctx: PageContext, out: Rendered) -> None:
+    """``locations/<id>.html``: one page per Location (reused from the cache when unchanged)."""
+    cache = ctx.cache
+    location_tpl = ctx.env.get_template("location.html")
     views: list[LocationView] = []
     fresh: dict[str, tuple[Any, tuple[bool, ...], LocationView, bytes]] = {}
-    for loc in dataset.locations:
-        hours_key = _hours_key(loc, now)
+    for loc in ctx.dataset.locations:
+        hours_key = _hours_key(loc, ctx.now)
         hit = cache.locations.get(loc.id) if cache is not None else None
         if hit is not None and hit[0] is loc and hit[1] == hours_key:
             view, body = hit[2], hit[3]
             if cache is not None:
                 cache.hits += 1
         else:
-            view = location_view(loc, tariff_map, types, now)
+            view = location_view(loc, ctx.tariff_map, ctx.types, ctx.now)
             body = location_tpl.render(
-                site=site, root="../", page="location", v=view, frag=frag,
-                canonical=canonical(view.href), embed_path=embed_path(view.id),
+                site=ctx.site, root="../", page="location", v=view, frag=ctx.frag,
+                canonical=ctx.canonical(view.href), embed_path=embed_path(view.id),
             ).encode()
             if cache is not None:
                 cache.misses += 1
         fresh[loc.id] = (loc, hours_key, view, body)
-        files[view.key] = body
+        out.add(view.key, body, LOCATION_PAGE)
         views.append(view)
     if cache is not None:
         cache.locations = fresh
     views.sort(key=_sort_key)
+    ctx.views = views
 
-    # --- finder list pages (no-JavaScript browsing)
-    pages = _pages(views)
+
+def finder_pages(ctx: PageContext, out: Rendered) -> None:
+    """``index.html``, ``index-2.html``, …: the finder's plain lists (no-JavaScript browsing)."""
+    cache = ctx.cache
+    pages = _pages(ctx.views)
     pager = [
         {"n": n, "href": list_page_key(n),
          "label": (f"{p[0].city} to {p[-1].city}" if p and p[0].city != p[-1].city
@@ -659,63 +706,109 @@ def _render_pages(dataset: Any, config: Any, cache: PageCache | None) -> dict[st
         for n, p in enumerate(pages, start=1)
     ]
     pager_key = tuple(p["label"] for p in pager)
-    index_tpl = env.get_template("index.html")
+    index_tpl = ctx.env.get_template("index.html")
     lists: dict[str, tuple[tuple[Any, ...], bytes]] = {}
     for n, page in enumerate(pages, start=1):
         key = list_page_key(n)
-        list_key = (pager_key, counts["locations"], counts["evses"], tuple(page))
+        list_key = (pager_key, ctx.counts["locations"], ctx.counts["evses"], tuple(page))
         hit = cache.lists.get(key) if cache is not None else None
         if hit is not None and hit[0][:3] == list_key[:3] and len(hit[0][3]) == len(page) and all(
                 a is b for a, b in zip(hit[0][3], page)):
             body = hit[1]
         else:
             body = index_tpl.render(
-                site=site, root="", page="finder", views=page, number=n, pager=pager,
-                canonical=canonical("" if n == 1 else key),
+                site=ctx.site, root="", page="finder", views=page, number=n, pager=pager,
+                canonical=ctx.canonical("" if n == 1 else key),
             ).encode()
         lists[key] = (list_key, body)
-        files[key] = body
+        out.add(key, body, TOP_PAGE)
     if cache is not None:
         cache.lists = lists
+    ctx.pages = pages
 
-    # --- compact index data, loaded progressively by the finder
+
+def finder_data(ctx: PageContext, out: Rendered) -> None:
+    """``index-data.json`` and its chunks: the compact rows the finder's search loads."""
+    views = ctx.views
     chunks = [views[i:i + CHUNK_SIZE] for i in range(0, len(views), CHUNK_SIZE)]
     chunk_keys = [f"index-data/{i}.json" for i in range(1, len(chunks) + 1)]
     for key, chunk in zip(chunk_keys, chunks):
-        files[key] = orjson.dumps({"rows": [v.row for v in chunk]})
-    files[INDEX_DATA] = orjson.dumps({
+        out.add(key, orjson.dumps({"rows": [v.row for v in chunk]}), FINDER_DATA_CHUNK)
+    out.add(INDEX_DATA, orjson.dumps({
         "format": INDEX_FORMAT,
         "count": len(views),
         "chunks": chunk_keys,
         "fields": ["href", "name", "address", "city", "postal_code", "price",
                    "evses[status, (type, kW×10)…]"],
         "statuses": [[s, w.STATUS_WORDS[s], w.STATUS_CLASS[s]] for s in STATUS_ORDER],
-        "types": types.labels,
-    })
+        "types": ctx.types.labels,
+    }), FINDER_DATA)
 
-    # --- open data page and widgets
-    example = views[0] if views else None
-    files[OPEN_DATA] = env.get_template("open-data.html").render(
-        site=site, root="", page="open-data", canonical=canonical(OPEN_DATA),
+
+def open_data_page(ctx: PageContext, out: Rendered) -> None:
+    """``open-data.html``: the two Data Links, licence, counts, update frequency, embed code."""
+    example = ctx.views[0] if ctx.views else None
+    out.add(OPEN_DATA, ctx.env.get_template("open-data.html").render(
+        site=ctx.site, root="", page="open-data", canonical=ctx.canonical(OPEN_DATA),
         example=example,
         links_path=EMBED_LINKS,
         location_path=embed_path(example.id if example else "LOCATION-ID"),
         locations_path=LOCATIONS_FEED,
         tariffs_path=TARIFFS_FEED,
-    ).encode()
-    files[EMBED_LINKS] = env.get_template("embed-links.html").render(
-        site=site, root="../", page="embed-links", canonical=None,
-    ).encode()
-    files[EMBED_LOCATION] = env.get_template("embed-location.html").render(
-        site=site, root="../", page="embed-location", canonical=None,
-    ).encode()
+    ).encode(), TOP_PAGE)
 
-    # --- sitemap and robots.txt
-    files.update(render_sitemaps(env, brand.base_url, views, len(pages), updated))
-    files[ROBOTS] = env.get_template("robots.txt").render(
-        site=site, sitemap=f"{brand.base_url}{SITEMAP}" if brand.base_url else None,
-    ).encode()
-    return files
+
+def widgets(ctx: PageContext, out: Rendered) -> None:
+    """``embed/*.html``: the Data Links and live-status widgets for an iframe."""
+    out.add(EMBED_LINKS, ctx.env.get_template("embed-links.html").render(
+        site=ctx.site, root="../", page="embed-links", canonical=None,
+    ).encode(), WIDGET)
+    out.add(EMBED_LOCATION, ctx.env.get_template("embed-location.html").render(
+        site=ctx.site, root="../", page="embed-location", canonical=None,
+    ).encode(), WIDGET)
+
+
+def sitemaps(ctx: PageContext, out: Rendered) -> None:
+    """``sitemap.xml`` (an index over ``sitemap-<n>.xml`` when large)."""
+    files = render_sitemaps(ctx.env, ctx.brand.base_url, ctx.views, len(ctx.pages),
+                            ctx.site["updated"])
+    for key, body in files.items():
+        out.add(key, body, SITEMAP_KIND if key == SITEMAP else SITEMAP_PART)
+
+
+def robots(ctx: PageContext, out: Rendered) -> None:
+    """``robots.txt``, pointing at the sitemap when the site has a base URL."""
+    base = ctx.brand.base_url
+    out.add(ROBOTS, ctx.env.get_template("robots.txt").render(
+        site=ctx.site, sitemap=f"{base}{SITEMAP}" if base else None,
+    ).encode(), ROBOTS_KIND)
+
+
+#: Every family of HTML-side files, in render order (later families use earlier ones' views).
+PAGE_FAMILIES: tuple[tuple[str, Callable[[PageContext, Rendered], None]], ...] = (
+    ("assets", assets_family),
+    ("location pages", location_pages),
+    ("finder pages", finder_pages),
+    ("finder data", finder_data),
+    ("open-data page", open_data_page),
+    ("widgets", widgets),
+    ("sitemaps", sitemaps),
+    ("robots.txt", robots),
+)
+
+
+def render_pages(dataset: Any, config: Any, cache: PageCache | None = None) -> Rendered:
+    """Every HTML page, asset, index file, sitemap and robots.txt, keyed from the site root.
+
+    ``cache`` (optional) lets a long-running caller skip re-rendering unchanged Locations; the
+    bytes are the same with or without it.
+    """
+    with gc_paused():
+        ctx = page_context(dataset, config, cache)
+        out = Rendered()
+        for _name, family in PAGE_FAMILIES:
+            family(ctx, out)
+        return out
 
 
 def render_sitemaps(env: Environment, base: str, views: list[LocationView], pages: int,

@@ -21,6 +21,7 @@ from pcpr_publish.ocpi.json import (
     list_envelope,
     object_bytes,
 )
+from pcpr_publish.render.sitefile import FileKind, Rendered, SiteFile
 
 LOCATIONS_FEED = "locations.json"
 TARIFFS_FEED = "tariffs.json"
@@ -31,6 +32,45 @@ LOCATIONS_DIR = "locations"
 # is reused only for the very same (immutable) model object.
 RenderCache = dict[str, tuple[Any, bytes]]
 
+
+
+def tariff_bridge(new: SiteFile, published: bytes) -> tuple[bytes, str] | None:
+    """The bridge for the tariff feed when the published feed has tariffs the new one drops.
+
+    The bridge is the new feed plus the dropped tariffs (sorted by id like the real feed), so
+    that while the location files and feeds are replaced, everything they refer to (old or new)
+    is in the tariff feed. None when nothing is dropped or either feed cannot be read.
+    """
+    try:
+        new_doc = orjson.loads(new.body)
+        old_doc = orjson.loads(published)
+        new_items = list(new_doc["data"])
+        old_items = list(old_doc["data"])
+        new_ids = {t["id"] for t in new_items}
+        dropped = [t for t in old_items if isinstance(t, dict) and t.get("id") not in new_ids]
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return None
+    if not dropped:
+        return None
+    items = sorted(new_items + dropped, key=lambda t: str(t.get("id")))
+    stamps = [str(x) for x in (new_doc.get("timestamp"), old_doc.get("timestamp")) if x]
+    body = list_envelope((orjson.dumps(t) for t in items), max(stamps, default=""))
+    why = (f"bridge: keeps {len(dropped)} dropped tariff{'s' if len(dropped) != 1 else ''} "
+           "until the locations stop referring to them")
+    return body, why
+
+
+def is_location_object(key: str) -> bool:
+    return key.startswith(f"{LOCATIONS_DIR}/") and key.endswith(".json")
+
+
+#: The Tariff Data Link: referred to by every location; bridged when it drops tariffs.
+TARIFF_FEED = FileKind("tariff feed", bridge=tariff_bridge)
+#: ``locations/<id>.json``: one Location each, referring to tariffs by id.
+LOCATION_OBJECT = FileKind("location object", refers_to=(TARIFF_FEED,), owns=is_location_object,
+                           shrink_guarded=True)
+#: The Location Data Link and ``availability.json``: lists of the locations.
+LOCATION_FEED = FileKind("location feed", refers_to=(TARIFF_FEED, LOCATION_OBJECT))
 
 
 def location_key(location_id: str) -> str:
@@ -67,9 +107,9 @@ def render_json(
     tariffs: list[Any],
     fallback_timestamp: str,
     cache: RenderCache | None = None,
-) -> dict[str, bytes]:
+) -> Rendered:
     """All JSON files of the site: both feeds, the availability list and one file per Location."""
-    files: dict[str, bytes] = {}
+    files = Rendered()
     loc_bytes: list[memoryview] = []
     fresh: RenderCache = {}
     for loc in locations:
@@ -82,16 +122,16 @@ def render_json(
         # The feed repeats each Location's bytes: take them from the per-location file (a view,
         # not a copy) rather than keeping a second copy of every Location in memory.
         loc_bytes.append(memoryview(file_body)[len(DATA_PREFIX):len(file_body) - envelope_suffix_len(loc.last_updated)])
-        files[location_key(loc.id)] = file_body
+        files.add(location_key(loc.id), file_body, LOCATION_OBJECT)
     if cache is not None:
         cache.clear()
         cache.update(fresh)
-    files[LOCATIONS_FEED] = list_envelope(
+    files.add(LOCATIONS_FEED, list_envelope(
         loc_bytes, newest((loc.last_updated for loc in locations), fallback_timestamp)
-    )
-    files[TARIFFS_FEED] = list_envelope(
+    ), LOCATION_FEED)
+    files.add(TARIFFS_FEED, list_envelope(
         (object_bytes(t) for t in tariffs),
         newest((t.last_updated for t in tariffs), fallback_timestamp),
-    )
-    files[AVAILABILITY_FEED] = availability_bytes(locations, fallback_timestamp)
+    ), TARIFF_FEED)
+    files.add(AVAILABILITY_FEED, availability_bytes(locations, fallback_timestamp), LOCATION_FEED)
     return files

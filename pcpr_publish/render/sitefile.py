@@ -1,16 +1,22 @@
-"""A rendered site: every file's key, bytes and HTTP headers, before it goes to a target.
+"""A rendered site: every file's key, bytes, HTTP headers and kind, before it goes to a target.
 
 Content-Type comes from an explicit extension table, never from guessing (``mimetypes`` varies by
 host); an extension we do not know is refused. Cache-Control is short for everything, because
 everything carries availability or points at what does, and long only for fingerprinted static
 assets, whose names change when their bytes do.
+
+Every file also carries its :class:`FileKind`, declared by the renderer that made it: which
+other kinds of file it refers to (so the planner uploads it only after them), whether a
+transitional *bridge* body must be written first when it changes, and whether its removal counts
+against the shrink guard. The planner reads these declarations and knows no file names.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 CONTENT_TYPES: dict[str, str] = {
     ".json": "application/json; charset=utf-8",
@@ -29,6 +35,67 @@ FINGERPRINTED = re.compile(r"^assets/[^/]+\.[0-9a-f]{8,}\.[a-z]+$")
 IMMUTABLE = "public, max-age=31536000, immutable"
 DEFAULT_MAX_AGE = 15
 
+#: A renderer's bridge maker: (the new file, the body the target holds now) → a transitional
+#: body and why it is needed, or None when the new body can replace the old one directly.
+Bridge = Callable[["SiteFile", bytes], "tuple[bytes, str] | None"]
+
+
+@dataclass(frozen=True, eq=False)
+class FileKind:
+    """A family of rendered files, declared by the renderer that makes them.
+
+    ``refers_to``: the kinds whose files these files link to, load or name by id. A reader must
+    never see a reference to an object that is not there yet, so a file is uploaded only after
+    every file of every kind it refers to.
+
+    ``bridge``: when a file of this kind changes and the old body held objects the new one drops,
+    the renderer's bridge body (old and new objects) is written first, and the final body only
+    after every kind that (transitively) refers to this one.
+
+    ``owns``: recognises keys of this kind on the target (for files the site no longer has);
+    ``shrink_guarded``: removing many of them is refused unless allowed (published locations).
+    """
+
+    name: str
+    refers_to: tuple[FileKind, ...] = ()
+    bridge: Bridge | None = None
+    owns: Callable[[str], bool] | None = None
+    shrink_guarded: bool = False
+
+    def __repr__(self) -> str:
+        return f"FileKind({self.name!r})"
+
+
+@dataclass
+class Rendered:
+    """What a renderer returns: bytes per key, each with its kind. Keys are unique."""
+
+    files: dict[str, tuple[bytes, FileKind]] = field(default_factory=dict)
+
+    def add(self, key: str, body: bytes, kind: FileKind) -> None:
+        if key in self.files:
+            raise ValueError(f"two renderers produced {key!r}")
+        self.files[key] = (body, kind)
+
+    def update(self, other: Rendered) -> None:
+        for key, (body, kind) in other.files.items():
+            self.add(key, body, kind)
+
+    def bodies(self) -> dict[str, bytes]:
+        return {k: b for k, (b, _kind) in self.files.items()}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.files
+
+    def __getitem__(self, key: str) -> bytes:
+        return self.files[key][0]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
 
 def content_type(key: str) -> str:
     dot = key.rfind(".")
@@ -45,6 +112,10 @@ def cache_control(key: str, max_age: int = DEFAULT_MAX_AGE) -> str:
     return f"public, max-age={max_age}"
 
 
+#: Files that are not the output of a renderer (the deploy stage's manifest; test doubles).
+UNCLASSIFIED = FileKind("unclassified")
+
+
 @dataclass(frozen=True, slots=True)
 class SiteFile:
     key: str
@@ -52,28 +123,58 @@ class SiteFile:
     content_type: str
     cache_control: str
     sha256: str
+    kind: FileKind = UNCLASSIFIED
 
     @property
     def size(self) -> int:
         return len(self.body)
 
 
+def site_file(key: str, body: bytes, kind: FileKind = UNCLASSIFIED, *,
+              max_age: int = DEFAULT_MAX_AGE, cache: str | None = None) -> SiteFile:
+    """One file with its headers and hash."""
+    return SiteFile(key, body, content_type(key), cache or cache_control(key, max_age),
+                    hashlib.sha256(body).hexdigest(), kind)
+
+
 def make_site(
-    files: dict[str, bytes],
+    files: Rendered | Mapping[str, bytes],
     max_age: int = DEFAULT_MAX_AGE,
-    reuse: dict[str, SiteFile] | None = None,
+    reuse: Mapping[str, SiteFile] | None = None,
 ) -> dict[str, SiteFile]:
     """Attach headers and hashes to rendered bytes. Keys come out sorted (determinism).
 
-    ``reuse`` (the previous result) saves re-hashing files whose bytes did not change.
+    ``reuse`` (the previous result) saves re-hashing files whose bytes did not change. Plain
+    ``{key: bytes}`` (no kinds) is accepted for tests and one-off files.
     """
+    pairs: Mapping[str, tuple[bytes, FileKind]]
+    if isinstance(files, Rendered):
+        pairs = files.files
+    else:
+        pairs = {k: (b, UNCLASSIFIED) for k, b in files.items()}
     site: dict[str, SiteFile] = {}
-    for key in sorted(files):
-        body = files[key]
+    for key in sorted(pairs):
+        body, kind = pairs[key]
         old = reuse.get(key) if reuse else None
-        if old is not None and (old.body is body or old.body == body):
+        if old is not None and old.kind is kind and (old.body is body or old.body == body):
             site[key] = old
         else:
             site[key] = SiteFile(key, body, content_type(key), cache_control(key, max_age),
-                                 hashlib.sha256(body).hexdigest())
+                                 hashlib.sha256(body).hexdigest(), kind)
     return site
+
+
+def kinds_of(files: Iterable[SiteFile]) -> list[FileKind]:
+    """The distinct kinds of ``files`` and every kind they refer to, in first-seen order."""
+    seen: dict[int, FileKind] = {}
+
+    def visit(kind: FileKind) -> None:
+        if id(kind) in seen:
+            return
+        seen[id(kind)] = kind
+        for ref in kind.refers_to:
+            visit(ref)
+
+    for f in files:
+        visit(f.kind)
+    return list(seen.values())

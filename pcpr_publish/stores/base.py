@@ -32,6 +32,20 @@ class Store(Protocol):
     """A publishing target. Implementations must be safe to call from several threads."""
 
     url: str
+    #: How many uploads to run at once (S3: the configured workers; a local folder: few, as
+    #: file writes contend for the GIL).
+    max_workers: int
+
+    def default_report_path(self) -> str:
+        """Where the report goes when none is given: beside the output, never inside it."""
+
+    def holds_path(self, path: str) -> bool:
+        """Whether a local file ``path`` would end up inside the published output (a report
+        there would publish private details)."""
+
+    def check_ours(self, marker_key: str) -> None:
+        """Before the first write: refuse a target that holds data pcpr did not put there
+        (``marker_key``, pcpr's manifest, is absent). Raises InputError."""
 
     def read(self, key: str) -> bytes | None:
         """The object's bytes, or None when it does not exist."""
@@ -101,18 +115,3 @@ def holder_is_gone(holder: dict[str, object]) -> bool:
     except ValueError:
         return False
     return _start_ticks(pid) != holder["start"]
-
-
-def open_store(target: str, **options: object) -> Store:
-    """A store for ``target``: ``s3://bucket/prefix`` or a local folder path."""
-    if target.startswith("s3://"):
-        from pcpr_publish.stores.s3 import S3Store
-
-        return S3Store.from_url(target, **options)  # type: ignore[arg-type]
-    if "://" in target:
-        from pcpr_publish.errors import ConfigError
-
-        raise ConfigError(f"unsupported target {target!r}: use a folder path or s3://bucket/prefix")
-    from pcpr_publish.stores.local import LocalStore
-
-    return LocalStore(target)

@@ -12,15 +12,36 @@ import threading
 import time
 from pathlib import Path
 
+from pcpr_publish.errors import InputError
 from pcpr_publish.stores.base import LOCK_KEY, LockHeld, RemoteObject
 
 
 class LocalStore:
-    max_workers = 2  # see deploy.execute: more threads only contend for the GIL here
+    """A folder as a target (``build --out DIR``, ``publish --to DIR`` or ``file:///…``)."""
+
+    max_workers = 2  # more threads only contend for the GIL here
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.url = str(self.root)
+
+    def default_report_path(self) -> str:
+        """``site`` → ``site.report.json``, beside the folder."""
+        out = self.root.resolve()
+        return str(out.parent / f"{out.name}.report.json")
+
+    def holds_path(self, path: str) -> bool:
+        out = self.root.resolve()
+        p = Path(path).resolve()
+        return p == out or out in p.parents
+
+    def check_ours(self, marker_key: str) -> None:
+        """Never write into (and later delete from) a folder pcpr did not make."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(self.url, None, "output exists and is not a folder")
+        if self.root.is_dir() and any(self.root.iterdir()) and self.read(marker_key) is None:
+            raise InputError(self.url, None, "output folder is not empty and was not made by pcpr "
+                             f"(no {marker_key}); choose an empty or new folder")
 
     def _path(self, key: str) -> Path:
         # Keys are relative, "/"-separated, with no empty, "." or ".." segment: then they cannot

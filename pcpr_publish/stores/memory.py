@@ -22,6 +22,16 @@ class MemoryStore:
     fail_on: set[str] = field(default_factory=set)
     _lock_owner: tuple[str, float] | None = None
     _mutex: threading.Lock = field(default_factory=threading.Lock)
+    max_workers: int = 8
+
+    def default_report_path(self) -> str:
+        return "pcpr-report.json"
+
+    def holds_path(self, path: str) -> bool:
+        return False
+
+    def check_ours(self, marker_key: str) -> None:
+        return None  # a fresh in-memory store holds only what pcpr wrote
 
     def read(self, key: str) -> bytes | None:
         with self._mutex:

@@ -35,10 +35,12 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlparse
 
+from pcpr_publish.config import S3Config
 from pcpr_publish.errors import ConfigError, TargetError
 from pcpr_publish.stores.base import (
     LOCK_KEY,
@@ -106,7 +108,7 @@ def describe_error(exc: BaseException) -> str:
         message = str(err.get("Message") or "").strip()
         hints = {
             "NoSuchBucket": "the bucket does not exist",
-            "AccessDenied": "access denied (check the IAM permissions in the README, Publishing to S3)",
+            "AccessDenied": "access denied (check the IAM permissions: docs/s3.md, Access denied)",
             "AllAccessDisabled": "access to the bucket is disabled",
             "InvalidAccessKeyId": "the AWS access key id is not known to this endpoint",
             "SignatureDoesNotMatch": "the AWS secret key does not match the access key id",
@@ -192,8 +194,10 @@ class S3Store:
     """A publishing target under ``s3://bucket/prefix``. Thread-safe (boto3 clients are)."""
 
     def __init__(self, url: str, bucket: str, prefix: str, client: Any,
-                 endpoint_url: str | None = None, region: str | None = None) -> None:
+                 endpoint_url: str | None = None, region: str | None = None,
+                 max_workers: int = 8) -> None:
         self.url = url
+        self.max_workers = max_workers
         self.bucket = bucket
         self.prefix = prefix
         self.client = client
@@ -219,7 +223,30 @@ class S3Store:
         except Exception as exc:  # noqa: BLE001 - e.g. ProfileNotFound
             raise S3Error(clean, describe_error(exc)) from None
         return cls(clean, bucket, prefix, client, resolve_endpoint(endpoint_url),
-                   client.meta.region_name)
+                   client.meta.region_name, max_workers=workers)
+
+    @classmethod
+    def from_config(cls, url: str, s3: S3Config, workers: int = 8) -> S3Store:
+        """The store for ``url`` with the ``[s3]`` section of the configuration."""
+        return cls.from_url(url, profile=s3.profile, region=s3.region,
+                            endpoint_url=s3.endpoint_url, path_style=s3.path_style,
+                            workers=workers)
+
+    def default_report_path(self) -> str:
+        return "pcpr-report.json"  # the working directory: never under the public prefix
+
+    def holds_path(self, path: str) -> bool:
+        return False  # a local path is never inside a bucket
+
+    def check_ours(self, marker_key: str) -> None:
+        return None
+
+    def make_public(self, *, dry_run: bool, echo: Callable[[str], None],
+                    warn: Callable[[str], None]) -> Any:
+        """Anonymous read of this prefix and CORS for GET (``pcpr init-bucket``)."""
+        from pcpr_publish.stores.s3_bucket import init_bucket
+
+        return init_bucket(self, dry_run=dry_run, echo=echo, warn=warn)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -1,0 +1,69 @@
+"""The target's manifest, ``_pcpr/manifest.json``: what pcpr last published there.
+
+Like Hugo's ``deploy``: every key's sha256, size, Content-Type and Cache-Control, so the next
+run plans by content hash without downloading anything. It is written last (after every data
+upload, before deletions) and describes every other file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from pcpr_publish.render.sitefile import FileKind, SiteFile, content_type
+
+MANIFEST_KEY = "_pcpr/manifest.json"
+MANIFEST_FORMAT = "pcpr-manifest/1"
+MANIFEST = FileKind("manifest")
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    sha256: str
+    size: int
+    content_type: str
+    cache_control: str
+
+
+def parse_manifest(raw: bytes | None) -> dict[str, ManifestEntry] | None:
+    """The target's manifest, or None when absent or unreadable (then the listing decides)."""
+    if raw is None:
+        return None
+    try:
+        doc = orjson.loads(raw)
+        if doc.get("format") != MANIFEST_FORMAT:
+            return None
+        return {
+            key: ManifestEntry(e["sha256"], int(e["size"]), e["content_type"], e["cache_control"])
+            for key, e in doc["files"].items()
+        }
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def render_manifest(site: Mapping[str, SiteFile]) -> bytes:
+    files = {
+        key: {"sha256": f.sha256, "size": f.size, "content_type": f.content_type,
+              "cache_control": f.cache_control}
+        for key, f in sorted(site.items())
+        if key != MANIFEST_KEY
+    }
+    return orjson.dumps({"format": MANIFEST_FORMAT, "files": files}, option=orjson.OPT_SORT_KEYS)
+
+
+def with_manifest(site: Mapping[str, SiteFile]) -> dict[str, SiteFile]:
+    """The site plus its manifest (the manifest describes every other file)."""
+    body = render_manifest(site)
+    out = dict(site)
+    out[MANIFEST_KEY] = SiteFile(MANIFEST_KEY, body, content_type(MANIFEST_KEY), "no-cache",
+                                 hashlib.sha256(body).hexdigest(), MANIFEST)
+    return out
+
+
+def manifest_entries(site: Mapping[str, SiteFile]) -> dict[str, ManifestEntry]:
+    """What the target holds after ``site`` was published (its manifest, as parsed)."""
+    return {k: ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control)
+            for k, f in site.items() if k != MANIFEST_KEY}

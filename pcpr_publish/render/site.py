@@ -1,0 +1,53 @@
+"""The whole site, rendered in one place: every renderer's files with headers, hashes and kinds.
+
+``render_site`` is the only function that assembles a site; a one-off build calls it without
+state, and the long-running publisher passes a :class:`RenderState` so that unchanged objects are
+neither re-rendered nor re-hashed. The bytes are the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pcpr_publish.render.html import PageCache, render_pages
+from pcpr_publish.render.json_feeds import RenderCache, render_json
+from pcpr_publish.render.sitefile import Rendered, SiteFile, make_site
+
+
+@dataclass
+class RenderState:
+    """What a long-running publisher keeps between renders (``pcpr publish --watch``)."""
+
+    json: RenderCache = field(default_factory=dict)
+    pages: PageCache = field(default_factory=PageCache)
+    files: dict[str, SiteFile] = field(default_factory=dict)
+
+
+def _json(dataset: Any, config: Any, state: RenderState | None) -> Rendered:
+    return render_json(dataset.locations, dataset.tariffs, dataset.exported_at,
+                       state.json if state is not None else None)
+
+
+def _pages(dataset: Any, config: Any, state: RenderState | None) -> Rendered:
+    return render_pages(dataset, config, state.pages if state is not None else None)
+
+
+#: Every renderer of the site, listed once: the data links and per-location JSON, then the
+#: human-readable pages (whose families are listed in ``render.html.PAGE_FAMILIES``).
+RENDERERS: tuple[tuple[str, Callable[[Any, Any, RenderState | None], Rendered]], ...] = (
+    ("OCPI JSON", _json),
+    ("pages", _pages),
+)
+
+
+def render_site(dataset: Any, config: Any, state: RenderState | None = None) -> dict[str, SiteFile]:
+    """Every published file of ``dataset`` with its headers, hash and kind, sorted by key."""
+    out = Rendered()
+    for _name, renderer in RENDERERS:
+        out.update(renderer(dataset, config, state))
+    site = make_site(out, config.publish.max_age, state.files if state is not None else None)
+    if state is not None:
+        state.files = site
+    return site
