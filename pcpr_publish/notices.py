@@ -10,6 +10,7 @@ The report names private sites and EVSEs: it is written beside the published out
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -404,6 +405,30 @@ class Notice:
     action: Action
     value: Any = None
 
+    @classmethod
+    def make(
+        cls,
+        code: str,
+        *,
+        kind: str,
+        object_id: str,
+        path: str,
+        field: str = "",
+        message: str,
+        action: Action,
+        private: bool = False,
+        value: Any = None,
+        severity: Severity | None = None,
+    ) -> Notice:
+        """The one way to make a notice: the catalogue gives its severity (unless a caller
+        overrides it), and problems in objects that were never to be published are INFO."""
+        sev = Severity.INFO if private else (severity or NOTICE_TYPES[code].severity)
+        return cls(code, sev, kind, object_id, path, field, message, action, value)
+
+    def as_info(self) -> Notice:
+        """The same notice as INFO: about an object that turned out not to be published."""
+        return self if self.severity is Severity.INFO else dataclasses.replace(self, severity=Severity.INFO)
+
     def as_dict(self) -> dict[str, Any]:
         out = {
             "severity": self.severity.value,
@@ -440,11 +465,10 @@ class Report:
         value: Any = None,
         severity: Severity | None = None,
     ) -> None:
-        """Record a notice. Problems in objects that were never to be published are INFO."""
-        sev = Severity.INFO if private else (severity or NOTICE_TYPES[code].severity)
-        self.notices.append(
-            Notice(code, sev, kind, object_id, path, field, message, action, value)
-        )
+        """Record a notice (see :meth:`Notice.make`)."""
+        self.notices.append(Notice.make(code, kind=kind, object_id=object_id, path=path,
+                                        field=field, message=message, action=action,
+                                        private=private, value=value, severity=severity))
 
     def severity_counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in Severity}

@@ -208,7 +208,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         from pcpr_publish.engine.watch import watch as watch_loop
 
         options = run_options(export, allow_shrink=allow_shrink, statuses=statuses,
-                              keep_state=True, **inputs)
+                              keep_state=True, live=True, **inputs)
         publisher = Publisher(list(export), target, config, options)
         sys.exit(watch_loop(publisher, interval=interval, log=RunLog(log_format)))
     options = run_options(export, allow_shrink=allow_shrink, statuses=statuses, **_progress(),

@@ -37,6 +37,9 @@ class RunOptions:
     #: Keep parsed input and rendered pages between cycles (a long-lived publisher, watch
     #: mode); a one-shot run turns this off to drop them as soon as they are used (peak memory).
     keep_state: bool = True
+    #: Published by a long-running watch process: the pages may promise that availability is
+    #: updated within 30 seconds of a change (otherwise they state how often it is published).
+    live: bool = False
     #: Extra keyword arguments for the OCPI reader (tests pin its clock with ``now``).
     reader_options: dict[str, Any] = field(default_factory=dict)
 

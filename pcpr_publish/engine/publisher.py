@@ -91,9 +91,10 @@ def check_export_age(dataset: Dataset, max_age: int, now: float | None = None) -
         )
 
 
-def build_site(dataset: Dataset, config: Config, state: RenderState | None = None) -> dict[str, SiteFile]:
+def build_site(dataset: Dataset, config: Config, state: RenderState | None = None, *,
+               live: bool = False) -> dict[str, SiteFile]:
     """Every file a publish of ``dataset`` writes, the manifest included."""
-    return with_manifest(render_site(dataset, config, state))
+    return with_manifest(render_site(dataset, config, state, live=live))
 
 
 @dataclass
@@ -279,7 +280,7 @@ class Publisher:
             check_export_age(dataset, self.config.publish.max_export_age)
 
         t = time.monotonic()
-        site = build_site(dataset, self.config, self.render_state)
+        site = build_site(dataset, self.config, self.render_state, live=self.options.live)
         timings["render"] = time.monotonic() - t
 
         t = time.monotonic()

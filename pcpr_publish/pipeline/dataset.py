@@ -28,7 +28,6 @@ from pcpr_publish.notices import (
     Action,
     Notice,
     Report,
-    Severity,
 )
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.ocpi.construct import Subject, construct, shape
@@ -146,10 +145,7 @@ def _flush_tariff_notices(states: dict[str, _TariffState], report: Report) -> No
     """Tariff problems are errors only when a public EVSE needs the tariff (rule 6)."""
     for state in sorted(states.values(), key=lambda s: s.index):
         for n in state.problems:
-            if not state.used_publicly and n.severity is not Severity.INFO:
-                n = Notice(n.code, Severity.INFO, n.kind, n.object_id, n.path, n.field,
-                           n.message, n.action, n.value)
-            report.notices.append(n)
+            report.notices.append(n if state.used_publicly else n.as_info())
 
 
 @dataclass

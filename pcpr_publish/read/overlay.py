@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from pcpr_publish.errors import InputError
-from pcpr_publish.notices import OVERLAY_INVALID_ENTRY, Action, Notice, Severity
+from pcpr_publish.notices import OVERLAY_INVALID_ENTRY, Action, Notice
 from pcpr_publish.read.export.reader import parse_json, read_bytes
 
 
@@ -47,8 +47,10 @@ def _entry(uid: Any, value: Any, where: str, name: str, notices: list[Notice]) -
     else:
         status, updated = None, None
     if not isinstance(uid, str) or not uid or not isinstance(status, str) or not status:
-        notices.append(Notice(OVERLAY_INVALID_ENTRY, Severity.WARNING, "EVSE", str(uid), f"{name}: {where}",
-                              "", "no EVSE uid and status string; entry ignored", Action.IGNORED))
+        notices.append(Notice.make(OVERLAY_INVALID_ENTRY, kind="EVSE", object_id=str(uid),
+                                   path=f"{name}: {where}",
+                                   message="no EVSE uid and status string; entry ignored",
+                                   action=Action.IGNORED))
         return None
     return StatusEntry(uid, status, updated if isinstance(updated, str) else None)
 

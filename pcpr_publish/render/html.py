@@ -596,7 +596,8 @@ class PageContext:
         return f"{self.brand.base_url}{path}" if self.brand.base_url else None
 
 
-def page_context(dataset: Any, config: Any, cache: PageCache | None) -> PageContext:
+def page_context(dataset: Any, config: Any, cache: PageCache | None, *,
+                 live: bool = False) -> PageContext:
     env = environment()
     brand = branding(dataset, config)
     now = dataset.exported_at
@@ -643,6 +644,7 @@ def page_context(dataset: Any, config: Any, cache: PageCache | None) -> PageCont
     site = {
         **stable,
         "max_age": config.publish.max_age,
+        "live": live,  # kept current by a watch process (availability within 30 s)
         "counts": counts,
         "updated": updated,
         "updated_words": w.datetime_words(updated, "Europe/London"),
@@ -797,14 +799,15 @@ PAGE_FAMILIES: tuple[tuple[str, Callable[[PageContext, Rendered], None]], ...] =
 )
 
 
-def render_pages(dataset: Any, config: Any, cache: PageCache | None = None) -> Rendered:
+def render_pages(dataset: Any, config: Any, cache: PageCache | None = None, *,
+                 live: bool = False) -> Rendered:
     """Every HTML page, asset, index file, sitemap and robots.txt, keyed from the site root.
 
     ``cache`` (optional) lets a long-running caller skip re-rendering unchanged Locations; the
     bytes are the same with or without it.
     """
     with gc_paused():
-        ctx = page_context(dataset, config, cache)
+        ctx = page_context(dataset, config, cache, live=live)
         out = Rendered()
         for _name, family in PAGE_FAMILIES:
             family(ctx, out)

@@ -25,28 +25,31 @@ class RenderState:
     files: dict[str, SiteFile] = field(default_factory=dict)
 
 
-def _json(dataset: Any, config: Any, state: RenderState | None) -> Rendered:
+def _json(dataset: Any, config: Any, state: RenderState | None, live: bool) -> Rendered:
     return render_json(dataset.locations, dataset.tariffs, dataset.exported_at,
                        state.json if state is not None else None)
 
 
-def _pages(dataset: Any, config: Any, state: RenderState | None) -> Rendered:
-    return render_pages(dataset, config, state.pages if state is not None else None)
+def _pages(dataset: Any, config: Any, state: RenderState | None, live: bool) -> Rendered:
+    return render_pages(dataset, config, state.pages if state is not None else None, live=live)
 
 
 #: Every renderer of the site, listed once: the data links and per-location JSON, then the
 #: human-readable pages (whose families are listed in ``render.html.PAGE_FAMILIES``).
-RENDERERS: tuple[tuple[str, Callable[[Any, Any, RenderState | None], Rendered]], ...] = (
+RENDERERS: tuple[tuple[str, Callable[[Any, Any, RenderState | None, bool], Rendered]], ...] = (
     ("OCPI JSON", _json),
     ("pages", _pages),
 )
 
 
-def render_site(dataset: Any, config: Any, state: RenderState | None = None) -> dict[str, SiteFile]:
-    """Every published file of ``dataset`` with its headers, hash and kind, sorted by key."""
+def render_site(dataset: Any, config: Any, state: RenderState | None = None, *,
+                live: bool = False) -> dict[str, SiteFile]:
+    """Every published file of ``dataset`` with its headers, hash and kind, sorted by key.
+
+    ``live``: the site is kept up to date by a watch process (the pages may say so)."""
     out = Rendered()
     for _name, renderer in RENDERERS:
-        out.update(renderer(dataset, config, state))
+        out.update(renderer(dataset, config, state, live))
     site = make_site(out, config.publish.max_age, state.files if state is not None else None)
     if state is not None:
         state.files = site

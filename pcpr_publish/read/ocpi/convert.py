@@ -141,12 +141,11 @@ def _notices(obj: Obj) -> list[Notice]:
     for code, frags in obj.defects.items():
         default = NOTICE_TYPES[code].severity
         sev = min((s or default for _, _, s in frags), key=_ORDER.__getitem__)
-        if obj.private:
-            sev = Severity.INFO
         texts = [t for _, t, _ in frags]
         msg = "; ".join(texts[:10]) + (f" (and {len(texts) - 10} more)" if len(texts) > 10 else "")
-        out.append(Notice(code, sev, obj.kind, obj.oid, obj.where, frags[0][0], msg,
-                          Action.CORRECTED))
+        out.append(Notice.make(code, kind=obj.kind, object_id=obj.oid, path=obj.where,
+                               field=frags[0][0], message=msg, action=Action.CORRECTED,
+                               private=obj.private, severity=sev))
     obj.defects.clear()
     return out
 
@@ -980,10 +979,7 @@ class Converter:
         for key, notes in self.tariff_notes.items():
             used = key in self.tariff_used
             for n in notes:
-                if not used and n.severity is not Severity.INFO:
-                    n = Notice(n.code, Severity.INFO, n.kind, n.object_id, n.path, n.field,
-                               n.message, n.action, n.value)
-                self.report.notices.append(n)
+                self.report.notices.append(n if used else n.as_info())
 
     def operator(self, items: list[Item]) -> dict[str, Any]:
         """Operator details: the party, plus the Location operator name when the feed agrees."""
