@@ -212,13 +212,12 @@ def test_a_new_feed_kind_is_ordered_by_its_declaration_not_its_name() -> None:
 
 
 def test_reasons_content_headers_missing_size_removed_unchanged() -> None:
-    old = site()
+    old = site(locations__gone_dot_json=b'{"data":"gone"}')
     manifest = parse_manifest(old[MANIFEST_KEY].body)
     assert manifest is not None
     listing = listing_of(old)
     listing.pop("locations/a.html")  # manifest says it is there; the bucket disagrees
     listing["index.html"] = RemoteObject("index.html", 3)  # resized behind our back
-    listing["locations/gone.json"] = RemoteObject("locations/gone.json", 5)
     new = site(locations__a_dot_json=b'{"data":"A"}')
     plan = make_plan(new, manifest, listing)
     r = reasons(plan)
@@ -229,7 +228,8 @@ def test_reasons_content_headers_missing_size_removed_unchanged() -> None:
     assert r["tariffs.json"] == ("keep", "unchanged")
     assert r[MANIFEST_KEY][0] == "upload"
 
-    plan = make_plan(site(max_age=60), manifest, listing_of(old))
+    plan = make_plan(site(max_age=60, locations__gone_dot_json=b'{"data":"gone"}'), manifest,
+                     listing_of(old))
     r = reasons(plan)
     assert r["locations.json"] == ("upload", "headers changed")
     assert r["assets/site.0123abcd.css"] == ("keep", "unchanged")  # immutable either way
@@ -250,15 +250,26 @@ def test_missing_manifest_is_repaired_from_the_listing() -> None:
     plan = make_plan(s, None, listing)
     r = reasons(plan)
     assert {r[k] for k in SITE_FILES} == {("upload", "no manifest")}
-    assert r["stray.json"] == ("delete", "removed")
+    assert "stray.json" not in r  # not pcpr's: never deleted
     assert r[MANIFEST_KEY] == ("upload", "manifest")
     assert parse_manifest(b"not json") is None and parse_manifest(b'{"format":"other"}') is None
 
 
+def test_only_files_of_pcpr_s_previous_manifest_are_ever_deleted() -> None:
+    """Files someone else put beside the site survive every publish, whatever their names."""
+    old = site(locations__gone_dot_json=b'{"data":"gone"}')
+    listing = listing_of(old)
+    for foreign in ("backups/db.sql", "locations/handmade.json", "index-old.html"):
+        listing[foreign] = RemoteObject(foreign, 10)
+    plan = make_plan(site(), parse_manifest(old[MANIFEST_KEY].body), listing)
+    assert [s.key for s in plan.deletes] == ["locations/gone.json"]
+
+
 def test_deletes_come_after_the_manifest(store: RecordingStore) -> None:
+    old = site(locations__gone_dot_json=b"{}")
     s = site()
     store.objects["locations/gone.json"] = (b"{}", "application/json", "x")
-    plan = make_plan(s, None, store.list())
+    plan = make_plan(s, parse_manifest(old[MANIFEST_KEY].body), store.list())
     result = execute(plan, s, store, workers=4)
     puts = [k for op, k in store.log if op == "put"]
     assert store.log[-1] == ("delete", "locations/gone.json")

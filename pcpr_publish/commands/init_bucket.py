@@ -10,16 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from pcpr_publish.config import Config
-from pcpr_publish.errors import ConfigError
-from pcpr_publish.stores import open_store
+from pcpr_publish.stores import make_public, open_store
 
 
 def init_bucket(target: str, config: Config, *, dry_run: bool = False,
                 echo: Callable[[str], None] = print, warn: Callable[[str], None] = print) -> Any:
     """Apply (or with ``dry_run`` print) public read access for ``target``."""
-    store = open_store(target, config)
-    make_public = getattr(store, "make_public", None)
-    if make_public is None:
-        raise ConfigError(f"{target}: init-bucket needs an s3://bucket/prefix target; a "
-                          "folder is made public by the web server that serves it")
-    return make_public(dry_run=dry_run, echo=echo, warn=warn)
+    return make_public(open_store(target, config), dry_run=dry_run, echo=echo, warn=warn)

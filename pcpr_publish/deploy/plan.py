@@ -3,7 +3,8 @@
 Like Hugo's ``deploy`` and bep/s3deploy: the target keeps a manifest (``_pcpr/manifest.json``)
 of every key's sha256, size, Content-Type and Cache-Control. A key is uploaded when it is new,
 its bytes changed, its headers changed, or the target's listing shows it missing or resized
-(manifest drift). Keys the target holds that the site no longer has are deleted, last.
+(manifest drift). Keys of pcpr's previous manifest that the site no longer has are deleted,
+last; anything else on the target (files pcpr never wrote) is never touched.
 
 Upload order comes from the renderers' declarations, never from file names: each file's
 :class:`~pcpr_publish.render.sitefile.FileKind` says which kinds it refers to, and a kind's
@@ -183,11 +184,11 @@ def make_plan(
             continue
         plan.steps.append(Step(key, "upload", reason, f.size))
 
-    remote_keys = set(known)
-    if listing is not None:
-        remote_keys |= set(listing)
-    for key in sorted(remote_keys - set(site) - {MANIFEST_KEY}):
+    # Only what pcpr itself published (its previous manifest) is ever deleted: a file someone
+    # else put beside the site is left alone, however it is named.
+    for key in sorted(set(known) - set(site) - {MANIFEST_KEY}):
         plan.steps.append(Step(key, "delete", "removed"))
+    remote_keys = set(known) | set(listing or ())
 
     uploading = {s.key for s in plan.steps if s.action == "upload"}
     for key, (body, why) in sorted((bridges or {}).items()):

@@ -8,6 +8,8 @@ is asked of the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pcpr_publish.config import Config
@@ -46,4 +48,18 @@ def open_store(target: str, config: Config | None = None) -> Store:
                       "s3://bucket/prefix")
 
 
-__all__ = ["LOCK_KEY", "SCHEMES", "LockHeld", "RemoteObject", "Store", "open_store"]
+def make_public(store: Store, *, dry_run: bool, echo: Callable[[str], None],
+                warn: Callable[[str], None]) -> Any:
+    """Let anyone read what ``store`` publishes (``pcpr init-bucket``): for S3, a bucket policy
+    on the prefix and CORS for GET. Other targets are made public by whatever serves them."""
+    from pcpr_publish.stores.s3 import S3Store
+
+    if not isinstance(store, S3Store):
+        raise ConfigError(f"{store.url}: init-bucket needs an s3://bucket/prefix target; a "
+                          "folder is made public by the web server that serves it")
+    from pcpr_publish.stores.s3_bucket import init_bucket
+
+    return init_bucket(store, dry_run=dry_run, echo=echo, warn=warn)
+
+
+__all__ = ["LOCK_KEY", "SCHEMES", "LockHeld", "RemoteObject", "Store", "make_public", "open_store"]

@@ -20,6 +20,14 @@ class LockHeld(Exception):
     """Another publish holds the target's lock (and it is not stale)."""
 
 
+def check_key(key: str) -> None:
+    """Keys are relative, ``/``-separated, with no empty, ``.`` or ``..`` segment and no
+    backslash: then no key can leave the target's root, on any store."""
+    parts = key.split("/")
+    if key.startswith("/") or "\\" in key or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"key {key!r} would leave the target's root")
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteObject:
     key: str

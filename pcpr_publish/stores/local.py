@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from pcpr_publish.errors import InputError
-from pcpr_publish.stores.base import LOCK_KEY, LockHeld, RemoteObject
+from pcpr_publish.stores.base import LOCK_KEY, LockHeld, RemoteObject, check_key
 
 
 class LocalStore:
@@ -44,12 +44,9 @@ class LocalStore:
                              f"(no {marker_key}); choose an empty or new folder")
 
     def _path(self, key: str) -> Path:
-        # Keys are relative, "/"-separated, with no empty, "." or ".." segment: then they cannot
-        # leave the root (checked by string, not resolve(): that stats every component).
-        parts = key.split("/")
-        if key.startswith("/") or "\\" in key or any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"key {key!r} would leave the output folder")
-        return self.root.joinpath(*parts)
+        # Checked by string, not resolve(): that stats every component.
+        check_key(key)
+        return self.root.joinpath(*key.split("/"))
 
     def read(self, key: str) -> bytes | None:
         try:

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pcpr_publish.stores.base import LockHeld, RemoteObject
+from pcpr_publish.stores.base import LockHeld, RemoteObject, check_key
 
 
 @dataclass
@@ -34,6 +34,7 @@ class MemoryStore:
         return None  # a fresh in-memory store holds only what pcpr wrote
 
     def read(self, key: str) -> bytes | None:
+        check_key(key)
         with self._mutex:
             obj = self.objects.get(key)
         return obj[0] if obj else None
@@ -43,6 +44,7 @@ class MemoryStore:
             return {k: RemoteObject(k, len(v[0])) for k, v in self.objects.items()}
 
     def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        check_key(key)
         if key in self.fail_on:
             raise OSError(f"injected failure writing {key}")
         with self._mutex:

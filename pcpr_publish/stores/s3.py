@@ -35,7 +35,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -46,6 +45,7 @@ from pcpr_publish.stores.base import (
     LOCK_KEY,
     LockHeld,
     RemoteObject,
+    check_key,
     holder_is_gone,
     local_identity,
 )
@@ -241,18 +241,10 @@ class S3Store:
     def check_ours(self, marker_key: str) -> None:
         return None
 
-    def make_public(self, *, dry_run: bool, echo: Callable[[str], None],
-                    warn: Callable[[str], None]) -> Any:
-        """Anonymous read of this prefix and CORS for GET (``pcpr init-bucket``)."""
-        from pcpr_publish.stores.s3_bucket import init_bucket
-
-        return init_bucket(self, dry_run=dry_run, echo=echo, warn=warn)
-
     # -- helpers -----------------------------------------------------------------------------
 
     def _key(self, key: str) -> str:
-        if key.startswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
-            raise ValueError(f"key {key!r} would leave the prefix")
+        check_key(key)
         return self.prefix + key
 
     def _fail(self, what: str, exc: BaseException) -> S3Error:
@@ -271,8 +263,9 @@ class S3Store:
     # -- Store protocol ----------------------------------------------------------------------
 
     def read(self, key: str) -> bytes | None:
+        full = self._key(key)  # a bad key is a bug of the caller, not an S3 failure
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            resp = self.client.get_object(Bucket=self.bucket, Key=full)
             return bytes(resp["Body"].read())
         except Exception as exc:  # noqa: BLE001
             if _code(exc) in ("NoSuchKey", "404"):
@@ -299,9 +292,10 @@ class S3Store:
         return out
 
     def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        full = self._key(key)
         md5 = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body,
+            self.client.put_object(Bucket=self.bucket, Key=full, Body=body,
                                    ContentType=content_type, CacheControl=cache_control,
                                    ContentMD5=md5)
         except Exception as exc:  # noqa: BLE001 - the executor names the key
@@ -309,11 +303,11 @@ class S3Store:
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), DELETE_BATCH):
-            batch = keys[start:start + DELETE_BATCH]
+            batch = [self._key(k) for k in keys[start:start + DELETE_BATCH]]
             try:
                 resp = self.client.delete_objects(
                     Bucket=self.bucket,
-                    Delete={"Objects": [{"Key": self._key(k)} for k in batch], "Quiet": True},
+                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
                 )
             except Exception as exc:  # noqa: BLE001
                 raise self._fail(f"deleting {len(batch)} objects", exc) from None
