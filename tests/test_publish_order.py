@@ -1,0 +1,230 @@
+"""Replaying a publish write by write never shows a reader a dangling reference, in any file
+the renderers produce.
+
+A reader starts from the published entry points (the two Data Links, availability.json, the
+finder, the open-data page, the sitemap and robots.txt) and follows every reference in what it
+reads: tariff ids in Locations, per-location files named by the feeds, finder data chunks and
+their pages, every local link and asset in the HTML, every sitemap URL. After each single write
+and delete of a real publish, everything such a reader can reach must exist and resolve.
+Files nobody lists any more (a removed Location's old page, waiting for the final deletions)
+are not reachable, so they are not checked.
+
+Navigation is not a reference: pages link to each other in both directions (every location page
+has the site's header links to the finder and the open-data page, which link back down), so
+no order can put each before the other. What is checked is what a reader loads or follows
+*down*: data, tariff ids, assets, finder data, the pages a list or sitemap names. A link from a
+page to another page (or the sitemap, robots.txt) in its own folder or above it is navigation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+from publish_helpers import (
+    drop_public_sites,
+    feed_ids,
+    rename_sites,
+    replace_tariff,
+    sample,
+    write_export,
+)
+
+from pcpr_publish.commands.publish import run
+from pcpr_publish.config import Config, RunOptions
+from pcpr_publish.stores.memory import MemoryStore
+
+BASE = "https://chargers.example.com/"
+ENTRY_POINTS = ("locations.json", "tariffs.json", "availability.json", "index.html",
+                "open-data.html", "sitemap.xml", "robots.txt")
+
+
+@dataclass
+class ReplayStore(MemoryStore):
+    """A MemoryStore that keeps every write's bytes in order, so a publish can be replayed."""
+
+    history: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        super().write(key, body, content_type, cache_control)
+        with self._mutex:
+            self.history.append(("put", key, body))
+
+    def delete(self, keys: list[str]) -> None:
+        super().delete(keys)
+        with self._mutex:
+            self.history.extend(("delete", k, None) for k in keys)
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.urls.append(value)
+
+
+def _local(page_key: str, url: str) -> str | None:
+    """The site key a URL on ``page_key`` points at, or None when it leaves the site."""
+    if url.startswith(BASE):
+        url = "/" + url[len(BASE):]
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith("#") or url.startswith("mailto:"):
+        return None
+    path = urljoin("/" + page_key, parts.path) if parts.path else "/" + page_key
+    key = unquote(path.lstrip("/"))
+    return key or "index.html"
+
+
+def references(key: str, body: bytes, tariffs: set[str]) -> tuple[list[str], list[str]]:
+    """(site keys this file refers to, problems inside it such as an unknown tariff id)."""
+    refs: list[str] = []
+    problems: list[str] = []
+    if key.endswith(".json") and not key.startswith("_pcpr/"):
+        doc = json.loads(body)
+        data = doc.get("data") if isinstance(doc, dict) else None
+        locations: list[dict[str, Any]] = []
+        if key == "locations.json":
+            locations = data
+            refs += [f"locations/{_quote(loc['id'])}.json" for loc in data]
+        elif key.startswith("locations/"):
+            locations = [data]
+        elif key == "availability.json":
+            refs += [f"locations/{_quote(row['location_id'])}.json" for row in data]
+        elif key == "index-data.json":
+            refs += doc["chunks"]
+        elif key.startswith("index-data/"):
+            # The finder (at the root) links each row to locations/<segment>.html.
+            refs += [_local("index.html", f"locations/{row[0]}.html") or "" for row in doc["rows"]]
+        for loc in locations:
+            for evse in loc.get("evses", []):
+                for conn in evse.get("connectors", []):
+                    for tid in conn.get("tariff_ids", []):
+                        if tid not in tariffs:
+                            problems.append(f"{key}: tariff {tid} is not in tariffs.json")
+    elif key.endswith(".html"):
+        parser = _Links()
+        parser.feed(body.decode())
+        refs += [k for k in (_local(key, u) for u in parser.urls) if k]
+    elif key.endswith(".xml"):
+        refs += [k for k in (_local(key, u) for u in re.findall(r"<loc>([^<]+)</loc>", body.decode())) if k]
+    elif key == "robots.txt":
+        refs += [k for k in (_local(key, u) for u in re.findall(r"Sitemap: (\S+)", body.decode())) if k]
+    return refs, problems
+
+
+def _quote(location_id: str) -> str:
+    from urllib.parse import quote
+
+    return quote(location_id, safe="")
+
+
+def dangling(state: dict[str, bytes]) -> list[str]:
+    """What a reader starting at the entry points would find missing or unresolved."""
+    if "tariffs.json" not in state:
+        return []  # nothing published yet: the first writes go before any entry point
+    tariffs = set(feed_ids(state["tariffs.json"]))
+    seen: set[str] = set()
+    todo = [k for k in ENTRY_POINTS if k in state]
+    problems: list[str] = []
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        if key not in state:
+            problems.append(f"missing {key}")
+            continue
+        refs, inner = references(key, state[key], tariffs)
+        problems += inner
+        todo += [r for r in refs if r not in seen and not _navigation(key, r)]
+    return problems
+
+
+def _navigation(source: str, target: str) -> bool:
+    """A page's link to a page, sitemap or robots.txt that is not below it (in its own folder
+    or above): navigation, which runs both ways and so cannot be ordered."""
+    if not source.endswith(".html") or not target.endswith((".html", ".xml", ".txt")):
+        return False
+    folder = source.rsplit("/", 1)[0] + "/" if "/" in source else ""
+    return not (target.startswith(folder) and "/" in target[len(folder):])
+
+
+def replay(before: dict[str, bytes], history: list[tuple[str, str, bytes | None]]) -> Iterator[tuple[str, str, dict[str, bytes]]]:
+    state = dict(before)
+    for op, key, body in history:
+        if op == "put":
+            assert body is not None
+            state[key] = body
+        else:
+            state.pop(key, None)
+        yield op, key, state
+
+
+@pytest.fixture
+def publish(tmp_path: Path):  # type: ignore[no-untyped-def]
+    cfg = Config.model_validate({"publish": {"max_export_age": 0, "workers": 4},
+                                 "site": {"base_url": BASE},
+                                 "build": {"report": str(tmp_path / "report.json")}})
+    store = ReplayStore()
+    n = [0]
+
+    def go(doc: dict[str, Any]) -> ReplayStore:
+        n[0] += 1
+        path = write_export(tmp_path / f"export-{n[0]}.json", doc)
+        run(path, "memory://replay", cfg, RunOptions(), store=store)
+        return store
+
+    return go
+
+
+def test_every_write_of_a_first_publish_leaves_the_site_consistent(publish) -> None:  # type: ignore[no-untyped-def]
+    store = publish(sample(30))
+    checked = 0
+    for op, key, state in replay({}, store.history):
+        assert dangling(state) == [], f"after {op} {key}"
+        checked += 1
+    assert checked == len(store.objects)
+    assert dangling({k: v[0] for k, v in store.objects.items()}) == []
+
+
+def test_every_write_of_a_changing_publish_leaves_the_site_consistent(publish) -> None:  # type: ignore[no-untyped-def]
+    """Renamed sites (pages, finder rows and chunks change), a retired and a new tariff (the tariff
+    feed is bridged), and removed sites (files deleted last)."""
+    doc = sample(40)
+    store = publish(doc)
+    before = {k: v[0] for k, v in store.objects.items()}
+    ids = feed_ids(before["locations.json"])
+    v2, gone = drop_public_sites(rename_sites(replace_tariff(doc), 5), ids, 3)
+    store.history.clear()
+    publish(v2)
+    ops = [(op, key) for op, key, _ in store.history]
+    assert ("put", "tariffs.json") in ops and ops.count(("put", "tariffs.json")) == 2  # bridge, final
+    assert any(op == "delete" for op, _ in ops)
+    for op, key, state in replay(before, store.history):
+        assert dangling(state) == [], f"after {op} {key}"
+
+
+def test_the_checker_sees_a_dangling_reference() -> None:
+    """The property above can fail: a Location naming an unknown tariff, and a page linking to a
+    missing file, are both found."""
+    loc = {"id": "L1", "evses": [{"connectors": [{"tariff_ids": ["NOPE"]}]}]}
+    state = {
+        "tariffs.json": json.dumps({"data": [{"id": "T1"}]}).encode(),
+        "locations.json": json.dumps({"data": [loc]}).encode(),
+        "locations/L1.json": json.dumps({"data": loc}).encode(),
+        "index.html": b'<a href="locations/L1.html">L1</a>',
+    }
+    problems = dangling(state)
+    assert "missing locations/L1.html" in problems
+    assert any("tariff NOPE" in p for p in problems)
