@@ -461,6 +461,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_server_killed_mid_publish_leaves_no_dangling_reference_and_next_run_converges(
         fresh_weed_server: WeedServer, tmp_path: Path, writes: list[str]) -> None:
     server = fresh_weed_server
