@@ -177,3 +177,15 @@ def test_third_party_ties_are_confined(package: str, layer: str) -> None:
                     if target == package or target.startswith(package + ".")})
     assert users, f"nothing imports {package}: drop it from CONFINED"
     assert [u for u in users if layer_of(u) != layer] == []
+
+
+def test_the_library_entry_point_exports_what_the_docs_list() -> None:
+    import pcpr_publish
+
+    docs = (PACKAGE.parent / "docs" / "library.md").read_text(encoding="utf-8")
+    for name in pcpr_publish.__all__:
+        assert getattr(pcpr_publish, name) is not None
+        if name != "__version__":
+            assert f"`{name}" in docs, f"docs/library.md does not mention {name}"
+    with pytest.raises(AttributeError):
+        pcpr_publish.no_such_name  # noqa: B018

@@ -57,3 +57,23 @@ def test_the_lock_is_held_while_the_target_is_read(tmp_path: Path) -> None:
     with pytest.raises(GuardError, match="another publish is running"):
         pub.cycle()
     assert reads == []
+
+
+def test_after_cycle_hooks_see_every_published_cycle_and_nothing_else(tmp_path: Path) -> None:
+    store = MemoryStore()
+    export = write_json(tmp_path / "e.json", _doc())
+    pub = memory_publisher([export], store, tmp_path / "r.json")
+    seen: list[tuple[str, int]] = []
+    pub.after_cycle.append(lambda p, r: seen.append((r.reason, r.deployed.uploaded)))
+    assert pub.cycle(dry_run=True) is not None  # a dry run publishes nothing: no hook
+    assert seen == []
+    pub.cycle()
+    assert pub.cycle() is None  # nothing changed: no cycle, no hook
+    store.fail_on = {"locations/S1.json"}
+    write_json(export, _doc(exported_at="2026-11-20T10:00:00Z"))
+    import os
+    os.utime(export, ns=(1, 2_000_000_000_000_000_000))
+    with pytest.raises(Exception):
+        pub.cycle()  # a failed cycle: no hook
+    assert [reason for reason, _ in seen] == ["first run"]
+    assert seen[0][1] > 0

@@ -19,7 +19,7 @@ from pcpr_publish.stores import Store
 #: What a one-shot run returns (the same record a watch cycle produces).
 RunResult = CycleResult
 
-__all__ = ["RunResult", "run"]
+__all__ = ["RunResult", "build", "publish", "run"]
 
 
 def run(inputs: str | Sequence[str], target: str, config: Config,
@@ -33,3 +33,23 @@ def run(inputs: str | Sequence[str], target: str, config: Config,
     result = publisher.cycle(force=True, dry_run=dry_run)
     assert result is not None
     return result
+
+
+def publish(inputs: str | Sequence[str], target: str, config: Config | None = None,
+            options: RunOptions | None = None, *, store: Store | None = None,
+            dry_run: bool = False) -> CycleResult:
+    """``pcpr publish``: read, validate, render and publish once, with the guards on."""
+    from pcpr_publish.config import load_config
+
+    return run(inputs, target, config or load_config(env={}), options, store=store,
+               dry_run=dry_run)
+
+
+def build(inputs: str | Sequence[str], out: str, config: Config | None = None,
+          options: RunOptions | None = None) -> CycleResult:
+    """``pcpr build``: the same into a local folder, without the publish guards (a stale or
+    shrinking export is built as it is)."""
+    from pcpr_publish.config import load_config
+
+    return run(inputs, out, config or load_config(env={}),
+               dataclasses.replace(options or RunOptions(), guards=False))
