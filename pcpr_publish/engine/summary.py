@@ -7,6 +7,10 @@ from typing import Any
 from pcpr_publish.engine.publisher import CycleResult
 
 
+#: How many removed files the summary line names (the report's plan has them all).
+REMOVED_SHOWN = 10
+
+
 def summary_fields(result: CycleResult, target: str | None = None) -> dict[str, Any]:
     """What a run did, as flat fields (text log ``k=v``, JSON log, the CLI's line)."""
     ds = result.dataset
@@ -39,6 +43,11 @@ def summary_text(result: CycleResult, target: str) -> str:
             f"to {target}")
     if result.deployed is not None:
         line += f" ({result.deployed.summary()})"
+        removed = [step.key for step in result.plan.deletes]
+        if removed:
+            shown = ", ".join(removed[:REMOVED_SHOWN])
+            more = f" and {len(removed) - REMOVED_SHOWN} more" if len(removed) > REMOVED_SHOWN else ""
+            line += f"; removed {shown}{more}"
     line += (f"; report: {f['report']} ({f['errors']} errors, {f['warnings']} warnings, "
              f"{f['info']} info)")
     return line
