@@ -4,6 +4,7 @@ the target as well as writing it."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -67,13 +68,12 @@ def test_after_cycle_hooks_see_every_published_cycle_and_nothing_else(tmp_path: 
     pub.after_cycle.append(lambda p, r: seen.append((r.reason, r.deployed.uploaded)))
     assert pub.cycle(dry_run=True) is not None  # a dry run publishes nothing: no hook
     assert seen == []
-    pub.cycle()
+    pub.cycle(force=True)
     assert pub.cycle() is None  # nothing changed: no cycle, no hook
     store.fail_on = {"locations/S1.json"}
-    write_json(export, _doc(exported_at="2026-11-20T10:00:00Z"))
-    import os
+    write_json(export, _doc(sites=[site("S1", evse("E1", conn("1")), name="Renamed")]))
     os.utime(export, ns=(1, 2_000_000_000_000_000_000))
     with pytest.raises(Exception):
         pub.cycle()  # a failed cycle: no hook
-    assert [reason for reason, _ in seen] == ["first run"]
+    assert [reason for reason, _ in seen] == ["forced"]
     assert seen[0][1] > 0
