@@ -42,6 +42,7 @@ from pcpr_publish.pipeline.mapping import (
     connector_fields,
     evse_fields,
     location_fields,
+    status_word,
     time_zone,
 )
 from pcpr_publish.pipeline.select import (
@@ -351,6 +352,8 @@ def _build_evse(
             if not known:
                 cs.notice(report, UNKNOWN_STATUS, f"status {conn.status!r} is not in the status "
                           "vocabulary; read as UNKNOWN", Action.CORRECTED, field="status", value=conn.status)
+            else:
+                status_word(conn.status, mapped, cs, report)
             connector_statuses.append(mapped)
         times.connectors[(evse.uid, conn.id)] = _timestamp(conn.updated_at, cs, "updated_at", report)
         tariff_id = public_tariff_id(conn, evse)
@@ -359,7 +362,8 @@ def _build_evse(
             tariff = _resolve_tariff(tariff_id, cs, tariffs, report, used_tariffs)
             if tariff is None:
                 ok = False
-        data = shape(ocpi.Connector, connector_fields(conn, tariff.id if tariff else None, now), cs, report)
+        fields = connector_fields(conn, tariff.id if tariff else None, now, subject=cs, report=report)
+        data = shape(ocpi.Connector, fields, cs, report)
         model = construct(ocpi.Connector, data, cs, report, keep=frozenset({"tariff_ids"}))
         if model is None:
             ok = False
@@ -375,6 +379,8 @@ def _build_evse(
             subject.notice(report, UNKNOWN_STATUS, f"status {own_status!r} is not in the status "
                            "vocabulary; published as UNKNOWN", Action.CORRECTED, field="status",
                            value=own_status)
+        else:
+            status_word(own_status, status, subject, report)
     else:
         status = combine_connector_statuses(connector_statuses)
     status = apply_state_flags(

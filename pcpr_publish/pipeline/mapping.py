@@ -13,8 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pcpr_publish.common.refdata import ALPHA2_TO_ALPHA3
-from pcpr_publish.notices import INVALID_TIME_ZONE, Action, Report
+from pcpr_publish.notices import INVALID_TIME_ZONE, VALUE_MAPPED, Action, Report
 from pcpr_publish.ocpi.construct import Subject
+from pcpr_publish.ocpi.enums import ConnectorType, canonical
 from pcpr_publish.ocpi.types import to_decimal
 from pcpr_publish.read.export import models as ex
 from pcpr_publish.read.export.ocpi_form import display_texts
@@ -41,10 +42,43 @@ def country_alpha3(value: str) -> str:
     return ALPHA2_TO_ALPHA3.get(code, code) if len(code) == 2 else code
 
 
-def connector_fields(c: ex.Connector, tariff_id: str | None, provisional: str) -> dict[str, Any]:
+def report_mapped(subject: Subject, report: Report, field: str, given: Any, ocpi_value: str) -> None:
+    """A back-office word stood for another OCPI value (``value_mapped``, info). Only for objects
+    that are to be published: for the others nothing is published, so nothing was corrected."""
+    if subject.private:
+        return
+    subject.notice(report, VALUE_MAPPED, f"{field} {given!r} is not an OCPI value; mapped to "
+                   f"{ocpi_value}", Action.CORRECTED, field=field, value=given)
+
+
+def standard(value: Any, subject: Subject | None = None, report: Report | None = None) -> Any:
+    """OCPI ConnectorType of an export ``standard``. A common name (``Type 2``, ``CCS``) is
+    mapped and, given a subject and report, reported; a difference of case alone is not."""
+    mapped = map_standard(value)
+    if subject is not None and report is not None and mapped != value \
+            and canonical(ConnectorType, value) is None:
+        report_mapped(subject, report, "standard", value, mapped)
+    return mapped
+
+
+def status_word(value: Any, mapped: str, subject: Subject, report: Report) -> None:
+    """Report a recognised status word that stands for another OCPI status (``Faulted`` →
+    OUTOFORDER); an OCPI status in another case (``Available``) is not a mapping."""
+    if isinstance(value, str) and value.strip().upper() != mapped:
+        report_mapped(subject, report, "status", value, mapped)
+
+
+def connector_fields(
+    c: ex.Connector,
+    tariff_id: str | None,
+    provisional: str,
+    *,
+    subject: Subject | None = None,
+    report: Report | None = None,
+) -> dict[str, Any]:
     return {
         "id": c.id,
-        "standard": map_standard(c.standard),
+        "standard": standard(c.standard, subject, report),
         "format": c.format,
         "power_type": c.power_type,
         "max_voltage": c.max_voltage,
