@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: install install-test test demo schemas bench clean
+.PHONY: install install-test test demo serve schemas bench clean
 
 install:
 	$(PIP) install -q -e .
@@ -23,13 +23,30 @@ install-test:
 test: install-test
 	$(PYTHON) -m pytest -q
 
+# A synthetic export of 200 sites, exported "now" (so `pcpr publish` would accept it too), built
+# into ./site. Then `make serve` (or `pcpr serve site`) shows it in a browser.
 demo: install
-	pcpr sample --sites 200 --out sample-export.json
+	pcpr sample --sites 200 --exported-at now --out sample-export.json
 	pcpr build sample-export.json --out site
-	@echo "open site/index.html (report: site.report.json)"
+	@echo
+	@echo "The sample export contains deliberate problems (missing and retired tariffs, hidden"
+	@echo "connectors, conflicting visibility flags), so the report lists errors and warnings on"
+	@echo "purpose: see pcpr validate sample-export.json, or site.report.json for every notice."
+	@echo
+	@echo "To look at the site, run:  pcpr serve site   (or: make serve)"
+	@echo "and open the http://127.0.0.1:<port>/ address it prints. Ctrl-C stops it."
+
+serve:
+	pcpr serve site
 
 schemas: install
 	pcpr schemas --out schemas
+
+# Generated documentation: the JSON Schemas and docs/notices.md (the notice catalogue). Tests
+# fail when either is stale.
+docs: install
+	pcpr schemas --out schemas
+	$(PYTHON) -c 'from pcpr_publish.notices import catalogue_markdown; open("docs/notices.md", "w", encoding="utf-8").write(catalogue_markdown())'
 
 bench: install-test
 	$(PYTHON) bench/run.py

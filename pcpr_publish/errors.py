@@ -6,9 +6,13 @@ Exit codes (see README "Exit codes"):
   2  unusable input or usage: nothing was written
   3  the target failed during a publish (network, permissions); the next run converges
   4  a guard refused the publish (shrink, stale export, lock held); nothing was deleted
+  70 internal error: a bug in pcpr (any exception that is not a PcprError)
+  130 interrupted with Ctrl-C
 """
 
 from __future__ import annotations
+
+import os
 
 
 class PcprError(Exception):
@@ -28,6 +32,36 @@ class InputError(PcprError):
         self.detail = message
         where = f"{file}: {path}" if path else file
         super().__init__(f"{where}: {message}")
+
+
+class OutputError(PcprError):
+    """A file or folder the command was told to write (``--out``) cannot be written: a missing
+    parent folder, no permission, a directory in the way. Nothing is written."""
+
+    exit_code = 2
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.detail = message
+        super().__init__(f"{file}: {message}")
+
+    @classmethod
+    def from_os_error(cls, file: str, exc: OSError) -> OutputError:
+        """The one-line reason an ``open``/``write``/``mkdir`` of ``file`` failed."""
+        parent = os.path.dirname(file) or "."
+        if isinstance(exc, FileNotFoundError):
+            if not os.path.isdir(parent):
+                return cls(file, f"cannot be written: the folder {parent} does not exist")
+            return cls(file, "cannot be written: no such file or folder")
+        if isinstance(exc, PermissionError):
+            return cls(file, "cannot be written: permission denied")
+        if isinstance(exc, IsADirectoryError):
+            return cls(file, "is a folder, not a file")
+        if isinstance(exc, FileExistsError):
+            return cls(file, "cannot be written: it exists and is not a folder")
+        if isinstance(exc, NotADirectoryError):
+            return cls(file, f"cannot be written: {parent} is a file, not a folder")
+        return cls(file, f"cannot be written ({exc.strerror or exc})")
 
 
 class ConfigError(PcprError):

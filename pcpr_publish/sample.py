@@ -8,9 +8,9 @@ the street addresses, the people and the companies. Town centres and postcode ar
 that coordinates and postcodes look right on a map.
 
 Determinism: all randomness comes from one ``random.Random(seed)`` and every timestamp is
-derived from ``exported_at``; nothing reads the clock, the environment or a global RNG. The same
-``(sites, seed, exported_at)`` therefore always gives a byte-identical document, which lets tests
-and benchmarks compare published output across runs.
+derived from ``exported_at``; nothing reads the clock (unless ``exported_at="now"`` asks for it),
+the environment or a global RNG. The same ``(sites, seed, exported_at)`` therefore always gives
+a byte-identical document, which lets tests and benchmarks compare published output across runs.
 
 Deliberate edge cases (see :data:`EDGE_CASES`) sit at fixed site numbers, independent of the
 seed, so a test can name the exact object it expects to be excluded. On top of that, large
@@ -30,6 +30,8 @@ from typing import Any, Final, NamedTuple, Sequence
 
 import orjson
 
+from pcpr_publish.errors import OutputError
+
 __all__ = [
     "DEFAULT_EXPORTED_AT",
     "EDGE_CASES",
@@ -37,9 +39,11 @@ __all__ = [
     "FORMAT",
     "INDENT_BELOW_SITES",
     "MISSING_TARIFF_IDS",
+    "NOW",
     "dumps_sample",
     "edge_cases_for",
     "generate_sample",
+    "resolve_exported_at",
     "write_sample",
 ]
 
@@ -917,19 +921,66 @@ def dumps_sample(doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc, option=opts)
 
 
+#: The ``exported_at`` value that means "the current time" (``pcpr sample --exported-at now``).
+NOW: Final = "now"
+
+
+def utc_now() -> str:
+    """The current UTC time as an RFC 3339 string with ``Z``, to the second."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve_exported_at(exported_at: str | None) -> str:
+    """``None`` → :data:`DEFAULT_EXPORTED_AT` (reproducible); ``"now"`` → the current UTC time
+    (a fresh export, which passes ``pcpr publish``'s stale-export guard); anything else as given."""
+    if exported_at is None or exported_at == "":
+        return DEFAULT_EXPORTED_AT
+    if exported_at.strip().lower() == NOW:
+        return utc_now()
+    return exported_at
+
+
 def write_sample(path_or_None: str | os.PathLike[str] | None, sites: int, seed: int,
                  exported_at: str | None = None) -> None:
     """Generate a sample and write it as JSON to ``path_or_None`` (``None``: stdout as bytes).
 
     ``exported_at`` defaults to :data:`DEFAULT_EXPORTED_AT` rather than "now" so that the file is
-    reproducible; pass a time explicitly to simulate a fresh export.
+    reproducible; pass a time explicitly, or ``"now"``, to simulate a fresh export. A path that
+    cannot be written (a missing folder, no permission) raises :class:`OutputError` (exit 2);
+    a missing folder is found before the (possibly long) generation starts.
     """
-    doc = generate_sample(sites, seed, exported_at or DEFAULT_EXPORTED_AT)
+    if path_or_None is not None:
+        _check_writable(os.fspath(path_or_None))
+    doc = generate_sample(sites, seed, resolve_exported_at(exported_at))
     data = dumps_sample(doc)
     del doc  # free the object graph before the write on big samples
     if path_or_None is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    else:
-        with open(path_or_None, "wb") as fh:
+        return
+    name = os.fspath(path_or_None)
+    existed = os.path.lexists(name)
+    try:
+        fh = open(name, "wb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise OutputError.from_os_error(name, exc) from None
+    try:
+        with fh:
             fh.write(data)
+    except OSError as exc:
+        if not existed:  # no half-written file left behind (never remove what was there)
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+        raise OutputError.from_os_error(name, exc) from None
+
+
+def _check_writable(name: str) -> None:
+    """Refuse, cheaply and before generating, an output path that cannot be a file."""
+    if os.path.isdir(name):
+        raise OutputError(name, "is a folder, not a file")
+    parent = os.path.dirname(os.path.abspath(name))
+    if not os.path.isdir(parent):
+        error: OSError = NotADirectoryError() if os.path.exists(parent) else FileNotFoundError()
+        raise OutputError.from_os_error(name, error)

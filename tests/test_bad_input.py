@@ -3,7 +3,9 @@ and nothing is written to the output (an existing publish is left as it was)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +160,151 @@ def test_report_inside_output_is_refused(tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "must not be written inside the published output" in proc.stderr
+
+
+# ---- a UTF-8 byte-order mark is accepted -------------------------------------------------------
+
+BOM = b"\xef\xbb\xbf"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pcpr_publish", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def _published(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "_pcpr" not in p.parts}
+
+
+def test_an_export_with_a_byte_order_mark_publishes_the_same_bytes(tmp_path: Path) -> None:
+    data = json.dumps(good(), indent=1).encode()
+    (tmp_path / "plain.json").write_bytes(data)
+    (tmp_path / "bom.json").write_bytes(BOM + data)
+    for name in ("plain", "bom"):
+        proc = _cli("build", str(tmp_path / f"{name}.json"), "--out", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr
+    assert _published(tmp_path / "bom") == _published(tmp_path / "plain")
+    proc = _cli("validate", str(tmp_path / "bom.json"))
+    assert proc.returncode == 0 and "locations 2/7 published" in proc.stdout
+    # The report's hash is the file's own, BOM included.
+    report = json.loads((tmp_path / "bom.report.json").read_text())
+    assert report["summary"]["input"]["sha256"] == hashlib.sha256(BOM + data).hexdigest()
+
+
+def test_errors_in_an_export_with_a_byte_order_mark_still_name_the_line(tmp_path: Path) -> None:
+    export = tmp_path / "bom.json"
+    export.write_bytes(BOM + b'{\n  "format": "pcpr-export/1",\n  oops\n}')
+    proc = _cli("validate", str(export))
+    assert proc.returncode == 2
+    assert "not valid JSON at line 3, column 3" in proc.stderr
+
+
+def test_a_utf16_export_is_refused_with_a_clear_line(tmp_path: Path) -> None:
+    export = tmp_path / "utf16.json"
+    export.write_bytes(json.dumps(good()).encode("utf-16"))  # writes FF FE first
+    proc = _cli("validate", str(export))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"pcpr: error: {export}: not UTF-8: the file is UTF-16 (little-endian); save it as UTF-8"]
+
+
+def test_ocpi_input_files_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    feed = FIXTURES / "real-feed-defects" / "kerbside" / "july"
+    files = [feed / "locations-response.json", feed / "tariffs-response.json"]
+    with_bom = []
+    for f in files:
+        copy = tmp_path / f.name
+        copy.write_bytes(BOM + f.read_bytes())
+        with_bom.append(copy)
+    plain = _cli("build", "--input-format", "ocpi", *map(str, files), "--out", str(tmp_path / "plain"))
+    assert plain.returncode == 0, plain.stderr
+    bom = _cli("build", "--input-format", "ocpi", *map(str, with_bom), "--out", str(tmp_path / "bom"))
+    assert bom.returncode == 0, bom.stderr
+    for name in ("locations.json", "tariffs.json"):
+        assert (tmp_path / "bom" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()
+
+
+@pytest.mark.parametrize("shape", ["object", "ndjson"])
+def test_a_status_overlay_with_a_byte_order_mark_is_applied(tmp_path: Path, shape: str) -> None:
+    export = tmp_path / "e.json"
+    export.write_text(json.dumps(good()))
+    overlay = tmp_path / "statuses.json"
+    if shape == "object":
+        body = json.dumps({"E-TYPE-PUBLIC": {"status": "Charging"}})
+    else:
+        body = json.dumps({"uid": "E-TYPE-PUBLIC", "status": "Charging"}) + "\n" + \
+            json.dumps({"uid": "E-PRIV-PUBLIC", "status": "Faulted"}) + "\n"
+    overlay.write_bytes(BOM + body.encode())
+    proc = _cli("build", str(export), "--statuses", str(overlay), "--out", str(tmp_path / "site"))
+    assert proc.returncode == 0, proc.stderr
+    location = json.loads((tmp_path / "site" / "locations" / "S-PUBLIC.json").read_text())
+    status = {e["uid"]: e["status"] for e in location["data"]["evses"]}
+    assert status["E-TYPE-PUBLIC"] == "CHARGING"
+    report = json.loads((tmp_path / "site.report.json").read_text())
+    assert not [g for g in report["notices"] if g["code"].startswith("overlay")], report["notices"]
+
+
+# ---- structural errors in plain words -------------------------------------------------------------
+
+def test_structural_errors_name_the_field_not_the_union_member(tmp_path: Path) -> None:
+    export = tmp_path / "export.json"
+    export.write_bytes(with_change(lambda d: d["sites"][0].update(latitude=[51.5])))
+    proc = _cli("validate", str(export))
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert line == f"pcpr: error: {export}: $.sites[0].latitude: must be a number", line
+
+
+# ---- output paths that cannot be written ----------------------------------------------------------
+
+def test_sample_into_a_missing_folder(tmp_path: Path) -> None:
+    proc = _cli("sample", "--out", "missing/dir/x.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "pcpr: error: missing/dir/x.json: cannot be written: the folder missing/dir does not exist"]
+    assert not (tmp_path / "missing").exists()
+
+
+def test_sample_onto_a_folder_or_under_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file.json").write_text("{}")
+    for out, words in (("file.json/x.json", "cannot be written: file.json is a file, not a folder"),
+                       (".", "is a folder, not a file")):
+        proc = _cli("sample", "--out", out, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().splitlines() == [f"pcpr: error: {out}: {words}"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
+                    reason="root can write into a read-only folder")
+def test_sample_into_an_unwritable_folder(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        proc = _cli("sample", "--out", str(locked / "x.json"))
+    finally:
+        locked.chmod(0o700)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"pcpr: error: {locked / 'x.json'}: cannot be written: permission denied"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_sample_onto_a_full_device() -> None:
+    """A write that fails after the open (a full disk) is one line and exit 2 too, and the
+    existing file (here a device) is never removed."""
+    proc = _cli("sample", "--out", "/dev/full")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pcpr: error: /dev/full: cannot be written ("), lines
+    assert Path("/dev/full").exists()
+
+
+def test_schemas_into_a_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "file.json").write_text("{}")
+    proc = _cli("schemas", "--out", str(tmp_path / "file.json" / "schemas"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pcpr: error: ") and "file.json" in lines[0], lines

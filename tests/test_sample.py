@@ -23,6 +23,7 @@ from pcpr_publish.sample import (
     dumps_sample,
     edge_cases_for,
     generate_sample,
+    resolve_exported_at,
     write_sample,
 )
 
@@ -137,6 +138,42 @@ def test_write_sample_indents_small_and_compacts_large(capsysbinary, tmp_path):
     big = (tmp_path / "big.json").read_bytes()
     assert big.count(b"\n") == 1 and big.endswith(b"\n")
     assert json.loads(big)["exported_at"] == "2027-01-05T12:00:00Z"
+
+
+def test_exported_at_now_is_the_current_utc_second(tmp_path, monkeypatch):
+    from pcpr_publish import sample as sample_module
+
+    monkeypatch.setattr(sample_module, "utc_now", lambda: "2031-02-03T04:05:06Z")
+    assert resolve_exported_at(None) == DEFAULT_EXPORTED_AT
+    assert resolve_exported_at("now") == resolve_exported_at(" NOW ") == "2031-02-03T04:05:06Z"
+    assert resolve_exported_at("2027-01-05T12:00:00Z") == "2027-01-05T12:00:00Z"
+    write_sample(tmp_path / "now.json", 30, 1, "now")
+    d = json.loads((tmp_path / "now.json").read_text())
+    assert d["exported_at"] == "2031-02-03T04:05:06Z"
+    # Every timestamp is derived from it, as for a fixed exported_at.
+    assert (tmp_path / "now.json").read_bytes() == dumps_sample(
+        generate_sample(30, 1, "2031-02-03T04:05:06Z"))
+    monkeypatch.undo()
+    assert DATETIME_Z.fullmatch(sample_module.utc_now())
+
+
+def test_write_sample_refuses_unwritable_paths_with_output_error(tmp_path, monkeypatch):
+    from pcpr_publish import sample as sample_module
+    from pcpr_publish.errors import OutputError
+
+    with pytest.raises(OutputError, match="the folder .*missing.* does not exist") as exc:
+        write_sample(tmp_path / "missing" / "x.json", 5, 1)
+    assert exc.value.exit_code == 2
+    with pytest.raises(OutputError, match="is a folder, not a file"):
+        write_sample(tmp_path, 5, 1)
+
+    def denied(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(sample_module, "open", denied, raising=False)
+    with pytest.raises(OutputError, match=r"x\.json: cannot be written: permission denied$"):
+        write_sample(tmp_path / "x.json", 5, 1)
+    assert not (tmp_path / "x.json").exists()
 
 
 # ---- scale ----------------------------------------------------------------------------------

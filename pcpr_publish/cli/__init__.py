@@ -17,14 +17,64 @@ from pcpr_publish import __version__
 from pcpr_publish.cli.options import input_options, run_options
 from pcpr_publish.errors import PcprError
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  published (objects may have been excluded: see the report)
-  1  errors under --strict: nothing was written
-  2  unusable input or usage: nothing was written
-  3  the target failed part-way (feeds and deletions untouched)
-  4  a guard refused (stale export, shrink, lock held)
+def exit_codes_help(*rows: tuple[int, str]) -> str:
+    """An epilog's "Exit codes:" block (click keeps it as written: ``\\b``)."""
+    lines = "".join(f"  {code:>3}  {meaning}\n" for code, meaning in rows)
+    return "\b\nExit codes:\n" + lines
+
+
+INTERNAL = (70, "internal error: a bug in pcpr (run again with PCPR_DEBUG=1 and report it)")
+INTERRUPTED = (130, "interrupted (Ctrl-C)")
+
+#: Every code any command returns (``pcpr --help``; docs/exit-codes.md has the details).
+EXIT_CODES_HELP = exit_codes_help(
+    (0, "published (objects may have been excluded: see the report)"),
+    (1, "errors under --strict: nothing was written"),
+    (2, "unusable input or usage: nothing was written"),
+    (3, "the target failed part-way (feeds and deletions untouched)"),
+    (4, "a guard refused (stale export, shrink, lock held)"),
+    INTERNAL, INTERRUPTED,
+)
+BUILD_EXIT_CODES = exit_codes_help(
+    (0, "built (objects may have been excluded: see the report)"),
+    (1, "errors under --strict: nothing was written"),
+    (2, "unusable input or usage: nothing was written"),
+    (3, "writing the output folder failed part-way (feeds untouched)"),
+    (4, "another run holds the output folder's lock"),
+    INTERNAL, INTERRUPTED,
+)
+VALIDATE_EXIT_CODES = exit_codes_help(
+    (0, "checked (also when errors were found, unless --strict)"),
+    (1, "errors found under --strict"),
+    (2, "unusable input or usage"),
+    INTERNAL, INTERRUPTED,
+)
+PUBLISH_EXIT_CODES = EXIT_CODES_HELP + """\b
+With --watch: 0 when stopped by SIGTERM or SIGINT, 1 when stopped after a
+cycle was refused under --strict, 2 for a usage problem at start-up; a failing
+cycle is logged and retried, it does not end the process.
 """
+INIT_BUCKET_EXIT_CODES = exit_codes_help(
+    (0, "applied (with --dry-run: printed)"),
+    (2, "usage, or a bad target (not s3://bucket/prefix)"),
+    (3, "S3 failed (access denied, no such bucket, network)"),
+    INTERNAL, INTERRUPTED,
+)
+SAMPLE_EXIT_CODES = exit_codes_help(
+    (0, "written"),
+    (2, "a bad option, or the --out file cannot be written"),
+    INTERNAL, INTERRUPTED,
+)
+SCHEMAS_EXIT_CODES = exit_codes_help(
+    (0, "written"),
+    (2, "the --out folder cannot be written"),
+    INTERNAL, INTERRUPTED,
+)
+SERVE_EXIT_CODES = exit_codes_help(
+    (0, "stopped with Ctrl-C or SIGTERM"),
+    (2, "DIR is not a folder, or the port or host cannot be used"),
+    INTERNAL,
+)
 
 
 STATUSES_OPTION = click.option(
@@ -95,7 +145,8 @@ Examples:
   pcpr build export.json --out site
   pcpr build export.json --out site --strict --report checks/report.json
   pcpr build --input-format ocpi locations.json tariffs.json --out site
-""" + EXIT_CODES_HELP)
+  pcpr build export.json --out site && pcpr serve site
+""" + BUILD_EXIT_CODES)
 @click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
 @input_options
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
@@ -124,7 +175,7 @@ Examples:
   pcpr validate export.json --json report.json
   pcpr validate export.json --strict   # exit 1 when any error is found
   pcpr validate feeds/locations_page*.json feeds/tariffs.json
-""" + EXIT_CODES_HELP)
+""" + VALIDATE_EXIT_CODES)
 @click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
 @input_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
@@ -150,7 +201,7 @@ Examples:
   pcpr publish export.json --to s3://my-bucket/opendata --max-export-age 0 --allow-shrink
   pcpr publish --from-ocpi https://cpo.example/ocpi/versions --token T --to /var/www/opendata
   pcpr publish export.json --statuses live.ndjson --to s3://my-bucket/opendata --watch --interval 0.5
-""" + EXIT_CODES_HELP)
+""" + PUBLISH_EXIT_CODES)
 @click.argument("export", nargs=-1, type=click.Path(dir_okay=True))
 @input_options
 @click.option("--to", "target", required=True, help="A folder, or s3://bucket/prefix.")
@@ -227,7 +278,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
 Examples:
   pcpr init-bucket s3://my-bucket/opendata --dry-run
   pcpr init-bucket s3://my-bucket/opendata --profile publisher
-""" + EXIT_CODES_HELP)
+""" + INIT_BUCKET_EXIT_CODES)
 @click.argument("target")
 @click.option("--dry-run", is_flag=True, help="Print the policy and CORS JSON; apply nothing.")
 @click.option("--profile", default=None, help="AWS profile.")
@@ -252,15 +303,24 @@ def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str
 @cli.command(epilog="""\b
 Examples:
   pcpr sample --out sample-export.json
+  pcpr sample --sites 200 --exported-at now --out sample-export.json
   pcpr sample --sites 50000 --seed 7 --out national.json
-""")
+""" + SAMPLE_EXIT_CODES)
 @click.option("--sites", type=click.IntRange(min=0), default=50, show_default=True, help="Number of sites.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same bytes).")
-@click.option("--exported-at", default=None, help="exported_at to write (default: a fixed date-time).")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, help="Output file (default: stdout).")
+@click.option("--exported-at", default=None,
+              help="exported_at to write: an RFC 3339 date-time, or 'now' for the current UTC time "
+                   "(a fresh export that pcpr publish accepts). Default: a fixed date-time, so the "
+                   "same options give the same bytes.")
+@click.option("--out", "out", type=click.Path(), default=None, help="Output file (default: stdout).")
 @handle_errors
 def sample(sites: int, seed: int, exported_at: str | None, out: str | None) -> None:
-    """Write a realistic, deterministic synthetic back-office export."""
+    """Write a realistic, deterministic synthetic back-office export.
+
+    The sample contains deliberate problems (missing and retired tariffs, hidden connectors,
+    conflicting visibility flags), so validating or building it reports errors and warnings on
+    purpose.
+    """
     from pcpr_publish.sample import write_sample
 
     try:
@@ -272,15 +332,55 @@ def sample(sites: int, seed: int, exported_at: str | None, out: str | None) -> N
 @cli.command("schemas", epilog="""\b
 Examples:
   pcpr schemas --out schemas
-""")
-@click.option("--out", "out", type=click.Path(file_okay=False), default="schemas", show_default=True)
+""" + SCHEMAS_EXIT_CODES)
+@click.option("--out", "out", type=click.Path(), default="schemas", show_default=True,
+              help="Folder to write the schemas into (created).")
 @handle_errors
 def schemas_cmd(out: str) -> None:
     """Write the JSON Schemas of the export and of the OCPI Location and Tariff output."""
+    from pcpr_publish.errors import OutputError
     from pcpr_publish.schemas import write_schemas
 
-    for path in write_schemas(out):
+    try:
+        paths = write_schemas(out)
+    except OSError as exc:
+        raise OutputError.from_os_error(str(exc.filename or out), exc) from None
+    for path in paths:
         click.echo(path)
+
+
+@cli.command("serve", epilog="""\b
+Examples:
+  pcpr build export.json --out site && pcpr serve site
+  pcpr serve site --port 8080
+  pcpr serve site --port 0                 # a free port the system picks
+\b
+It serves on 127.0.0.1 (this machine only), on port 8000 when that is free and
+otherwise on a free port the system picks, and prints the URL on one line.
+Content types are those pcpr publishes with; / serves index.html, query
+strings are ignored, missing files are 404, and nothing outside DIR nor its
+_pcpr/ bookkeeping folder (manifest, lock) is ever served.
+""" + SERVE_EXIT_CODES)
+@click.argument("folder", metavar="DIR", type=click.Path())
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on (default: 8000 if free, else a free one; 0: a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 or ::1 shows the site to your "
+                   "network.")
+@handle_errors
+def serve_cmd(folder: str, port: int | None, host: str) -> None:
+    """Serve the built site in DIR on this machine, to look at it in a browser.
+
+    A preview server, not for production. Runs until Ctrl-C or SIGTERM.
+    """
+    from pcpr_publish.commands.serve import serve
+
+    try:
+        serve(folder, host=host, port=port, echo=click.echo,
+              warn=lambda m: click.echo(m, err=True), log=lambda m: click.echo(m, err=True))
+    except KeyboardInterrupt:  # Ctrl-C before the server was listening
+        pass
+    click.echo("pcpr: stopped", err=True)
 
 
 def _progress() -> dict[str, Any]:

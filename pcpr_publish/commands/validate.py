@@ -29,7 +29,7 @@ def validate_export(
                             statuses=overlay.entries if overlay else None)
     dataset.report.notices[:0] = loaded.notices + (overlay.notices if overlay else [])
     relocate_notices(dataset.report, loaded)
-    echo(summary_table(dataset.report, dataset.counts))
+    echo(summary_table(dataset.report, dataset.counts, json_path))
     if json_path:
         write_report(json_path, report_document(dataset.report, loaded=loaded, dataset=dataset,
                                                 published=False))

@@ -44,8 +44,36 @@ def write_report(path: str | Path, document: dict[str, Any]) -> None:
     p.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def summary_table(report: Report, counts: dict[str, int] | None) -> str:
-    """A plain-text summary: counts, then one row per notice code."""
+#: Longest problem text a row of the summary table shows; the JSON report has it in full.
+MESSAGE_WIDTH = 100
+
+
+def place(sample: dict[str, Any]) -> str:
+    """Where a notice's object is: its input JSON path plus the field, ``$.sites[3].evses[0].uid``."""
+    path, field = sample.get("path") or "", sample.get("field") or ""
+    if not field:
+        return path or "$"
+    if not path:
+        return field
+    return f"{path}{field}" if field.startswith("[") else f"{path}.{field}"
+
+
+def _row_text(sample: dict[str, Any]) -> str:
+    """``<where> (<kind> <id>): <problem>``, the problem without a repeat of the field name."""
+    message = sample["message"]
+    field = sample.get("field") or ""
+    if field and message.startswith(f"{field}: "):
+        message = message[len(field) + 2:]
+    if len(message) > MESSAGE_WIDTH:
+        message = message[:MESSAGE_WIDTH - 3] + "..."
+    who = " ".join(part for part in (sample.get("kind"), sample.get("id")) if part)
+    return f"{place(sample)} ({who}): {message}" if who else f"{place(sample)}: {message}"
+
+
+def summary_table(report: Report, counts: dict[str, int] | None, json_path: str | None = None) -> str:
+    """A plain-text summary: counts, then one row per notice code with where its first case is
+    (input JSON path and field) and what is wrong, then where to find every notice in full
+    (``json_path`` when the report is being written, else how to ask for it)."""
     lines = []
     if counts:
         lines.append(
@@ -59,13 +87,15 @@ def summary_table(report: Report, counts: dict[str, int] | None) -> str:
         lines.append("no problems found")
         return "\n".join(lines)
     width = max(len(g["code"]) for g in groups)
-    lines.append(f"{'SEVERITY':<8}  {'CODE':<{width}}  {'COUNT':>6}  EXAMPLE")
+    lines.append(f"{'SEVERITY':<8}  {'CODE':<{width}}  {'COUNT':>6}  FIRST CASE")
     for g in groups:
-        first = g["samples"][0]
-        example = f"{first['kind']} {first['id']}: {first['message']}"
-        if len(example) > 100:
-            example = example[:97] + "..."
-        lines.append(f"{g['severity']:<8}  {g['code']:<{width}}  {g['total']:>6}  {example}")
+        lines.append(f"{g['severity']:<8}  {g['code']:<{width}}  {g['total']:>6}  "
+                     f"{_row_text(g['samples'][0])}")
     c = report.severity_counts()
     lines.append(f"{c[Severity.ERROR]} errors, {c[Severity.WARNING]} warnings, {c[Severity.INFO]} info")
+    if json_path:
+        lines.append(f"full detail of every notice (each place, value and what to do): {json_path}")
+    else:
+        lines.append("for the full detail of every notice (each place, value and what to do), "
+                     "run again with --json FILE")
     return "\n".join(lines)

@@ -21,6 +21,15 @@ from pcpr_publish.notices import (
     Report,
 )
 from pcpr_publish.ocpi.coerce import coerce
+from pcpr_publish.ocpi.types import (
+    _PRINTABLE_ASCII,
+    _PRINTABLE_UTF8,
+    DATE_PATTERN,
+    DATETIME_PATTERN,
+    LATITUDE_PATTERN,
+    LONGITUDE_PATTERN,
+    TIME_PATTERN,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,15 +75,88 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _describe(err: dict[str, Any]) -> str:
-    msg = err["msg"]
-    if err["type"] == "missing":
-        return "required field is missing"
-    if err["type"] == "literal_error":
-        return f"not an allowed value ({msg.removeprefix('Input should be ')})"
-    if msg.startswith("Value error, "):
-        msg = msg.removeprefix("Value error, ")
-    return msg
+URL_PATTERN = r"^https?://[\x21-\x7e]+$"  # ocpi.types.URL
+
+#: What a string pattern of the OCPI models asks for, in words (pydantic would print the regex).
+PATTERN_WORDS: dict[str, str] = {
+    r"^[A-Z]{3}$": "must be 3 capital letters (ISO 4217 currency code, e.g. GBP)",
+    r"^[A-Za-z]{3}$": "must be 3 letters (ISO 3166-1 alpha-3 country code, e.g. GBR)",
+    r"^[A-Za-z]{2}$": "must be 2 letters (ISO 639-1 language code, e.g. en)",
+    _PRINTABLE_ASCII: "must be printable ASCII only (no accents, symbols like £, tabs or line "
+                      "breaks)",
+    _PRINTABLE_UTF8: "must not contain line breaks, tabs or other control characters",
+    URL_PATTERN: "must be an http:// or https:// URL without spaces",
+    DATETIME_PATTERN: "must be a UTC date-time like 2026-11-20T09:00:00Z",
+    LATITUDE_PATTERN: "must be a latitude in decimal degrees with 5 to 7 decimals, e.g. 51.50720",
+    LONGITUDE_PATTERN: "must be a longitude in decimal degrees with 5 to 7 decimals, e.g. -0.12760",
+    TIME_PATTERN: "must be a time of day as HH:MM, 00:00 to 23:59",
+    DATE_PATTERN: "must be a date as YYYY-MM-DD",
+}
+
+#: Plain words for pydantic's error types (``err["type"]``); ``{...}`` come from ``err["ctx"]``.
+_TYPE_WORDS: dict[str, str] = {
+    "missing": "required field is missing",
+    "string_type": "must be a text string",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is longer than {max_length} characters",
+    "string_unicode": "must be text (valid Unicode)",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "set_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dataclass_type": "must be an object",
+    "extra_forbidden": "is not a field of this OCPI object",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} item(s)",
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "multiple_of": "must be a multiple of {multiple_of}",
+    "none_required": "must be null",
+}
+
+
+def describe_error(err: dict[str, Any]) -> str:
+    """One pydantic error (``ValidationError.errors()`` item) in plain words, without regexes
+    or pydantic's own phrasing ("String should match pattern …", "Input should be …")."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    msg = str(err.get("msg", ""))
+    if kind in ("literal_error", "enum"):
+        expected = ctx.get("expected") or msg.removeprefix("Input should be ")
+        return f"not an allowed value (allowed: {expected})"
+    if kind == "string_pattern_mismatch":
+        return PATTERN_WORDS.get(str(ctx.get("pattern", "")), "has the wrong format")
+    if kind in ("value_error", "assertion_error"):
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    words = _TYPE_WORDS.get(kind)
+    if words is not None:
+        try:
+            return words.format(**ctx)
+        except (KeyError, IndexError, ValueError):
+            return words.split(" {", 1)[0]
+    # Anything else: keep pydantic's sentence but say it the way the rest of pcpr does.
+    if msg.startswith("Input should be "):
+        return "must be " + msg.removeprefix("Input should be ")
+    if "pattern" in msg or "should match" in msg:
+        return "has the wrong format"
+    return msg or "is not valid"
+
+
+_describe = describe_error  # the name used before it was public
 
 
 def construct(
@@ -112,7 +194,7 @@ def construct(
                 subject.notice(
                     report,
                     INVALID_OBJECT,
-                    f"{field_path(tuple(err['loc'])) or subject.kind}: {_describe(err)}",
+                    f"{field_path(tuple(err['loc'])) or subject.kind}: {describe_error(err)}",
                     Action.EXCLUDED,
                     field=field_path(tuple(err["loc"])),
                     value=_short(err.get("input")),
@@ -123,7 +205,7 @@ def construct(
             subject.notice(
                 report,
                 INVALID_FIELD,
-                f"{field_path(tuple(err['loc']))}: {_describe(err)}; field not published",
+                f"{field_path(tuple(err['loc']))}: {describe_error(err)}; field not published",
                 Action.CORRECTED,
                 field=field_path(tuple(err["loc"])),
                 value=_short(err.get("input")),

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.errors import InputError
 from pcpr_publish.notices import Notice
-from pcpr_publish.read.export.models import FORMAT, Export
+from pcpr_publish.ocpi.construct import PATTERN_WORDS, describe_error
+from pcpr_publish.read.export.models import _DECIMAL_STRING, _INTEGER_STRING, FORMAT, Export
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,23 @@ def json_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """Read an input file, turning OS problems into one-line InputErrors."""
+#: The UTF-8 byte-order mark some Windows tools (Notepad, PowerShell, Excel's "CSV UTF-8") write
+#: at the start of a file. JSON forbids it but parsers commonly accept it, and so does pcpr.
+UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
+
+
+def strip_bom(data: bytes) -> bytes:
+    """``data`` without a leading UTF-8 byte-order mark."""
+    return data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+
+
+def read_bytes(path: str | Path, *, keep_bom: bool = False) -> bytes:
+    """Read an input file, turning OS problems into one-line InputErrors.
+
+    A leading UTF-8 byte-order mark is dropped (``keep_bom`` keeps it: the file's own bytes, for
+    its hash), so every reader (export, OCPI files, status overlay) accepts files that have one.
+    """
     p = Path(path)
     name = str(path)
     if p.is_dir():
@@ -58,18 +74,29 @@ def read_bytes(path: str | Path) -> bytes:
         raise InputError(name, None, "permission denied") from None
     except OSError as exc:
         raise InputError(name, None, f"cannot be read ({exc.strerror or exc})") from None
-    return data
+    return data if keep_bom else strip_bom(data)
 
 
 def parse_json(data: bytes, name: str) -> Any:
-    """Parse JSON bytes; empty files, non-UTF-8 bytes and syntax errors get precise messages."""
+    """Parse JSON bytes; empty files, non-UTF-8 bytes and syntax errors get precise messages.
+
+    A leading UTF-8 byte-order mark is ignored (line and column count from after it, the way
+    editors count; byte offsets are the file's).
+    """
+    skipped = len(data)
+    data = strip_bom(data)
+    skipped -= len(data)
     if not data.strip():
         raise InputError(name, None, "file is empty (0 bytes of JSON)")
+    for bom, encoding in _UTF16_BOMS.items():
+        if data.startswith(bom):
+            raise InputError(name, None, f"not UTF-8: the file is {encoding}; save it as UTF-8")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
-            name, None, f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at byte offset {exc.start}"
+            name, None, f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at byte offset "
+            f"{exc.start + skipped}"
         ) from None
     try:
         return orjson.loads(data)
@@ -82,19 +109,54 @@ def parse_json(data: bytes, name: str) -> Any:
         ) from None
 
 
+#: Plain words for the string patterns of the export model (the OCPI ones come from
+#: :data:`pcpr_publish.ocpi.construct.PATTERN_WORDS`).
+_EXPORT_PATTERN_WORDS: dict[str, str] = {
+    **PATTERN_WORDS,
+    _DECIMAL_STRING: 'must be a number (a JSON number, or a decimal string like "0.45")',
+    _INTEGER_STRING: 'must be a whole number (a JSON number, or a string like "230")',
+    r"^[\x20-\x7e]+$": "must be printable ASCII (no accents, symbols like £, tabs or line breaks)",
+    r"^\s*24 *[/xX] *7\s*$": 'must be "24/7" or an opening-times object',
+    r"^\s*[1-7]\s*$": "must be a weekday number, 1 (Monday) to 7 (Sunday)",
+}
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic names the member of a union that failed (``float``, ``constrained-str``,
+    ``function-after[…]``) in the error location; it is not a field of the export."""
+    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part)
+
+
+_UNION_TAGS = frozenset({"float", "int", "str", "bool", "list", "dict", "decimal",
+                         "constrained-str", "constrained-int", "constrained-float", "none"})
+
+
+def _plain(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "string_too_long":
+        last = next((p for p in reversed(err["loc"]) if isinstance(p, str)), "")
+        what = "id" if last in ("id", "uid") or last.endswith("_id") else "value"
+        return f"{what} is longer than {err['ctx']['max_length']} characters"
+    if kind == "string_pattern_mismatch":
+        return _EXPORT_PATTERN_WORDS.get(str(err["ctx"].get("pattern", "")), "has the wrong format")
+    if kind == "string_too_short":
+        return "required field is missing"
+    return describe_error(err)
+
+
 def _first_error(exc: ValidationError, name: str) -> InputError:
-    errors = exc.errors(include_url=False)
-    err = errors[0]
-    loc = tuple(err["loc"])
-    msg = err["msg"]
-    if err["type"] == "missing":
-        msg = "required field is missing"
-    elif err["type"] == "string_too_long":
-        msg = f"id is longer than {err['ctx']['max_length']} characters"
-    elif err["type"] == "string_pattern_mismatch":
-        msg = "must be printable ASCII"
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    return InputError(name, json_path(loc), msg + more)
+    """The first problem in plain words with its JSON path (union alternatives count once)."""
+    by_place: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for err in exc.errors(include_url=False):
+        place = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        by_place.setdefault(place, []).append(err)
+    place, alternatives = next(iter(by_place.items()))
+    # Of a union's alternatives, the one about the kind of value given says what is wrong
+    # ("abc" for a number: the decimal-string pattern), not "should be a float".
+    specific = [e for e in alternatives if not e["type"].endswith("_type")]
+    msg = _plain((specific or alternatives)[0])
+    more = f" (and {len(by_place) - 1} more problems)" if len(by_place) > 1 else ""
+    return InputError(name, json_path(place), msg + more)
 
 
 def _check_unique(export: Export, name: str) -> None:
@@ -128,7 +190,7 @@ def _check_unique(export: Export, name: str) -> None:
 def load_export(path: str | Path) -> LoadedExport:
     """Read and structurally validate an export file. Raises InputError (exit 2)."""
     name = str(path)
-    data = read_bytes(path)
+    data = read_bytes(path, keep_bom=True)  # the hash in the report is the file's own
     doc = parse_json(data, name)
     return LoadedExport(
         export=export_from_document(doc, name),
