@@ -176,3 +176,39 @@ def test_only_an_s3_target_can_be_made_public(tmp_path: Path) -> None:
         make_public(open_store(str(tmp_path)), dry_run=True, echo=messages.append,
                     warn=messages.append)
     assert messages == []
+
+
+def test_the_holder_of_a_lock_takes_it_again(store: Store) -> None:
+    """A watch process whose release failed during an outage is not locked out by itself."""
+    store.acquire_lock("watcher-1", stale_after=600)
+    store.acquire_lock("watcher-1", stale_after=600)
+    with pytest.raises(LockHeld):
+        store.acquire_lock("someone-else", stale_after=600)
+    store.release_lock("watcher-1")
+
+
+KILLED_HOLDER = """
+import os, sys
+from pcpr_publish.config import load_config
+from pcpr_publish.stores import open_store
+store = open_store(sys.argv[1], load_config(env={}))
+store.acquire_lock("killed-run", stale_after=600)
+os._exit(9)  # like SIGKILL: the lock is never released
+"""
+
+
+def test_a_lock_whose_process_is_gone_from_this_machine_is_taken_over_at_once(
+        store: Store, tmp_path: Path) -> None:
+    if isinstance(store, MemoryStore):
+        pytest.skip("an in-memory store lives in one process: no other process can hold it")
+    import subprocess
+    import sys
+
+    target = store.url if isinstance(store, S3Store) else str(store.root)  # type: ignore[attr-defined]
+    proc = subprocess.run([sys.executable, "-c", KILLED_HOLDER, target], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    start = time.monotonic()
+    store.acquire_lock("next-run", stale_after=600)
+    assert time.monotonic() - start < 5
+    store.release_lock("next-run")

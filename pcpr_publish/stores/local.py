@@ -2,18 +2,27 @@
 
 Writes go to a temporary file in the same folder and are renamed into place, so a reader (a
 web server pointing at the folder) never sees half a file. Keys are checked to stay inside the
-root. The lock is a file created with O_EXCL, taken over when older than its stale timeout.
+root. The lock is a file created with O_EXCL naming its holder (host, pid, process start), taken
+over when older than its stale timeout or at once when that process is gone from this machine.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from pathlib import Path
 
 from pcpr_publish.errors import InputError
-from pcpr_publish.stores.base import LOCK_KEY, LockHeld, RemoteObject, check_key
+from pcpr_publish.stores.base import (
+    LOCK_KEY,
+    LockHeld,
+    RemoteObject,
+    check_key,
+    holder_is_gone,
+    local_identity,
+)
 
 
 class LocalStore:
@@ -95,13 +104,28 @@ class LocalStore:
                 parent.rmdir()
                 parent = parent.parent
 
+    def _holder(self) -> dict[str, object]:
+        raw = self.read(LOCK_KEY) or b""
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = None
+        return doc if isinstance(doc, dict) else {"owner": raw.decode(errors="replace").strip()}
+
     def acquire_lock(self, owner: str, stale_after: float) -> None:
+        """Take ``_pcpr/lock`` (created with O_EXCL). A lock is taken over when it is older than
+        ``stale_after``, when its holder provably ran on this machine and has exited (a run
+        killed with SIGKILL), or when ``owner`` already holds it (a watch process whose release
+        failed mid-outage)."""
         path = self._path(LOCK_KEY)
         # Remember whether the lock made the output folder, so that a run refused before writing
         # anything leaves no empty folder behind.
         self._made_root = not self.root.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
+        body = json.dumps({"owner": owner, **local_identity(),
+                           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                          sort_keys=True)
+        for _ in range(3):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
@@ -109,16 +133,18 @@ class LocalStore:
                     age = time.time() - path.stat().st_mtime
                 except FileNotFoundError:
                     continue
-                if age > stale_after:
-                    # Take the stale lock aside with an atomic rename: of two runs that both saw
-                    # it stale, only one succeeds, and neither can remove the other's fresh lock.
+                holder = self._holder()
+                if age > stale_after or holder_is_gone(holder) or holder.get("owner") == owner:
+                    # Take the lock aside with an atomic rename: of two runs that both judged
+                    # it free, only one succeeds, and neither can remove the other's fresh lock.
                     aside = path.with_name(f"lock.stale-{os.getpid()}-{threading.get_ident()}")
                     try:
                         os.rename(path, aside)
                     except FileNotFoundError:
                         continue
-                    if time.time() - aside.stat().st_mtime <= stale_after:
-                        # A fresh lock was taken meanwhile: put it back without overwriting.
+                    taken = self._holder_of(aside)
+                    if taken != holder:
+                        # Another lock was taken meanwhile: put it back without overwriting.
                         try:
                             os.link(aside, path)
                         except FileExistsError:
@@ -127,16 +153,24 @@ class LocalStore:
                         continue
                     aside.unlink(missing_ok=True)
                     continue
-                holder = (self.read(LOCK_KEY) or b"?").decode(errors="replace").strip()
-                raise LockHeld(f"{self.url} is locked by {holder} ({age:.0f}s ago)") from None
+                name = holder.get("owner") or "?"
+                raise LockHeld(f"{self.url} is locked by {name} ({age:.0f}s ago)") from None
             with os.fdopen(fd, "w") as fh:
-                fh.write(owner)
+                fh.write(body)
             return
         raise LockHeld(f"{self.url}: could not take the lock")
 
+    @staticmethod
+    def _holder_of(path: Path) -> dict[str, object]:
+        try:
+            doc = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return {"owner": ""}
+        return doc if isinstance(doc, dict) else {"owner": ""}
+
     def release_lock(self, owner: str) -> None:
         path = self._path(LOCK_KEY)
-        if (self.read(LOCK_KEY) or b"").decode(errors="replace").strip() == owner:
+        if self._holder().get("owner") == owner:
             path.unlink(missing_ok=True)
             for folder in (path.parent, self.root) if getattr(self, "_made_root", False) else (path.parent,):
                 try:

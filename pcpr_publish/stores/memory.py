@@ -59,7 +59,8 @@ class MemoryStore:
 
     def acquire_lock(self, owner: str, stale_after: float) -> None:
         with self._mutex:
-            if self._lock_owner and time.time() - self._lock_owner[1] <= stale_after:
+            held = self._lock_owner
+            if held and held[0] != owner and time.time() - held[1] <= stale_after:
                 raise LockHeld(f"locked by {self._lock_owner[0]}")
             self._lock_owner = (owner, time.time())
 

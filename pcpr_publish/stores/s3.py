@@ -405,18 +405,41 @@ class S3Store:
                 holder = {}
             if not isinstance(holder, dict):
                 holder = {}
-            if age > stale_after or holder_is_gone(holder):
-                # Take over: only if it is still the very lock we judged (narrows the race).
-                again = self._lock_info()
-                if again is not None and again[2] == etag:
-                    try:
-                        self.client.delete_object(Bucket=self.bucket, Key=self._key(LOCK_KEY))
-                    except Exception as exc:  # noqa: BLE001
-                        raise self._fail("removing a stale lock", exc) from None
+            if age > stale_after or holder_is_gone(holder) or holder.get("owner") == owner:
+                if self._replace_lock(etag, body):
+                    info = self._lock_info()
+                    if info is not None and info[0] == body:
+                        return
                 continue
             name = holder.get("owner") or held.decode(errors="replace").strip()[:80] or "?"
             raise LockHeld(f"{self.url} is locked by {name} ({age:.0f}s ago)")
         raise LockHeld(f"{self.url}: could not take the lock")
+
+    def _replace_lock(self, etag: str, body: bytes) -> bool:
+        """Take over the lock whose ETag is ``etag``: a conditional PUT (If-Match), so that of
+        two runs that judged the same lock stale only one wins. Servers without conditional
+        overwrites get a delete, and the next round's create-if-absent decides."""
+        key = self._key(LOCK_KEY)
+        if self.conditional_puts is not False:
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                       ContentType="application/json", CacheControl="no-store",
+                                       IfMatch=etag)
+                return True
+            except Exception as exc:  # noqa: BLE001
+                code = _code(exc)
+                if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409",
+                            "NoSuchKey", "404"):
+                    return False
+                if code not in ("NotImplemented", "501"):
+                    raise self._fail("taking over a stale lock", exc) from None
+        again = self._lock_info()
+        if again is not None and again[2] == etag:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            except Exception as exc:  # noqa: BLE001
+                raise self._fail("removing a stale lock", exc) from None
+        return False
 
     def release_lock(self, owner: str) -> None:
         info = self._lock_info()
