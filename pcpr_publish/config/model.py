@@ -55,6 +55,8 @@ class S3Config(Section):
     region: str | None = None
     endpoint_url: str | None = None
     path_style: bool | None = None
+    allow_bucket_root: bool = Field(default=False, description="allow s3://bucket with no "
+                                    "prefix as a target (pcpr then owns the whole bucket)")
 
 
 class SiteConfig(Section):
@@ -117,7 +119,8 @@ def load_config(
 ) -> Config:
     """Read configuration. An explicit ``path`` must exist; the default ``./pcpr.toml`` may not."""
     env = os.environ if env is None else env
-    explicit = path is not None or "PCPR_CONFIG" in env
+    # An empty PCPR_CONFIG (``PCPR_CONFIG=``) means "no configuration file", as unset does.
+    explicit = path is not None or bool(env.get("PCPR_CONFIG"))
     name = path or env.get("PCPR_CONFIG") or DEFAULT_PATH
     data: dict[str, Any] = {}
     p = Path(name)
