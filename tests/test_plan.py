@@ -33,7 +33,7 @@ from pcpr_publish.commands.plan_text import plan_lines
 from pcpr_publish.commands.publish import RunResult, run
 from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import execute
-from pcpr_publish.deploy.manifest import MANIFEST_KEY, parse_manifest, with_manifest
+from pcpr_publish.deploy.manifest import MANIFEST_KEY, PENDING_KEY, parse_manifest, with_manifest
 from pcpr_publish.deploy.plan import Order, Plan, kind_levels, make_bridges, make_plan
 from pcpr_publish.errors import GuardError, TargetError
 from pcpr_publish.render import html as H
@@ -272,7 +272,8 @@ def test_deletes_come_after_the_manifest(store: RecordingStore) -> None:
     plan = make_plan(s, parse_manifest(old[MANIFEST_KEY].body), store.list())
     result = execute(plan, s, store, workers=4)
     puts = [k for op, k in store.log if op == "put"]
-    assert store.log[-1] == ("delete", "locations/gone.json")
+    assert store.log[0] == ("put", PENDING_KEY)  # what this run will change, said first
+    assert store.log[-2:] == [("delete", "locations/gone.json"), ("delete", PENDING_KEY)]
     assert puts[-1] == MANIFEST_KEY
     assert (result.uploaded, result.deleted) == (len(SITE_FILES), 1)
 
@@ -335,6 +336,8 @@ def test_tariff_bridge_keeps_every_reference_resolvable(publish: Publisher, stor
     assert ("tariffs.json", "upload", result.plan.order.level(result.site["tariffs.json"], final=True)) in steps
     assert steps[-2][:2] == ("tariffs.json", "upload") and steps[-1][0] == MANIFEST_KEY
     writes = [k for op, k, _ in store.history if op == "put"]
+    assert writes[0] == PENDING_KEY
+    writes = writes[1:]
     assert writes[0] == "tariffs.json" and writes.count("tariffs.json") == 2
     assert writes.index("locations.json") < len(writes) - 1 - writes[::-1].index("tariffs.json")
 
@@ -465,4 +468,4 @@ def test_a_failed_upload_skips_the_rest_of_its_tier() -> None:
     with pytest.raises(TargetError, match=r"1 of 20 uploads in this step failed \(19 not attempted\), "
                                           r"feeds, manifest and deletions were not written"):
         execute(make_plan(s, None, {}), s, store, workers=1)
-    assert [k for _, k in store.log] == ["tariffs.json"]
+    assert [k for _, k in store.log] == [PENDING_KEY, "tariffs.json"]

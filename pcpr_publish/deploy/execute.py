@@ -4,7 +4,9 @@ Uploads go tier by tier (leaves before the feeds and pages that refer to them), 
 bounded thread pool. If any upload fails, nothing of a later tier is written: no feed, no
 manifest, no deletion; the uploads of the same tier not yet started are skipped (a dead target
 is not retried key after key); the run fails (exit 3) and the next run re-plans from what the
-target really holds. Deletions come last, after the manifest.
+target really holds. Deletions come last, after the manifest. Before the first change the run
+writes ``_pcpr/pending.json`` naming every key it will write or delete, and removes it after the
+last: a run that stopped part-way is recognised, and the next one distrusts exactly those keys.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from pcpr_publish.deploy.manifest import PENDING_KEY, render_pending
 from pcpr_publish.deploy.plan import Plan, Step
 from pcpr_publish.errors import TargetError
 from pcpr_publish.render.sitefile import SiteFile
@@ -66,6 +69,16 @@ def execute(
     # A store may cap parallelism: local file writes are CPU-bound in Python and only slow down
     # with many threads, while S3 uploads wait on the network and gain from them.
     workers = min(workers, store.max_workers)
+    changes = [s.key for s in uploads] + [s.key for s in plan.deletes]
+    if changes:
+        # Say what this run is about to change before changing it: if it stops part-way, the
+        # next run rewrites (or deletes) exactly these keys instead of trusting the manifest.
+        try:
+            store.write(PENDING_KEY, render_pending(changes), "application/json; charset=utf-8",
+                        "no-store")
+        except Exception as exc:  # noqa: BLE001
+            raise TargetError(f"{store.url}: writing {PENDING_KEY} failed ({_reason(exc)}); "
+                              "nothing was changed") from None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for group in plan.tiers():
             futures = [(s, pool.submit(put, s)) for s in group]
@@ -95,6 +108,13 @@ def execute(
         except Exception as exc:  # noqa: BLE001
             raise TargetError(f"{store.url}: deleting {len(deletes)} removed objects failed "
                               f"({_reason(exc)}); the next run retries") from None
+    if changes:
+        try:
+            store.delete([PENDING_KEY])
+        except Exception as exc:  # noqa: BLE001
+            raise TargetError(f"{store.url}: everything was published, but removing "
+                              f"{PENDING_KEY} failed ({_reason(exc)}); the next run checks the "
+                              "keys it names again") from None
     return DeployResult(
         uploaded=plan.uploaded_keys,
         unchanged=len(plan.unchanged),

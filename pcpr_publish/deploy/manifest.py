@@ -17,6 +17,12 @@ from pcpr_publish.render.sitefile import FileKind, SiteFile, content_type
 
 MANIFEST_KEY = "_pcpr/manifest.json"
 MANIFEST_FORMAT = "pcpr-manifest/1"
+#: Written before a run's first change and removed after its last: the keys that run may have
+#: changed. If it is still there, a run stopped part-way, and those keys cannot be trusted.
+PENDING_KEY = "_pcpr/pending.json"
+PENDING_FORMAT = "pcpr-pending/1"
+#: A manifest entry whose content is unknown: it never matches, so the key is written again.
+UNKNOWN = "unknown"
 MANIFEST = FileKind("manifest")
 
 
@@ -67,3 +73,35 @@ def manifest_entries(site: Mapping[str, SiteFile]) -> dict[str, ManifestEntry]:
     """What the target holds after ``site`` was published (its manifest, as parsed)."""
     return {k: ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control)
             for k, f in site.items() if k != MANIFEST_KEY}
+
+
+def render_pending(keys: list[str]) -> bytes:
+    return orjson.dumps({"format": PENDING_FORMAT, "keys": sorted(set(keys))})
+
+
+def parse_pending(raw: bytes | None) -> set[str] | None:
+    """The keys a stopped run may have changed, or None when no run was interrupted."""
+    if raw is None:
+        return None
+    try:
+        doc = orjson.loads(raw)
+        keys = doc["keys"] if doc.get("format") == PENDING_FORMAT else None
+        return {str(k) for k in keys} if isinstance(keys, list) else set()
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return set()  # unreadable: a run was interrupted, but which keys it touched is unknown
+
+
+def with_pending(manifest: dict[str, ManifestEntry] | None,
+                 pending: set[str] | None) -> dict[str, ManifestEntry] | None:
+    """What the target really holds after an interrupted run: every key that run may have
+    written or deleted is unknown (written again if the site has it, deleted if not, since
+    pcpr put it there). An unreadable pending list distrusts the whole manifest."""
+    if pending is None:
+        return manifest
+    if not pending:
+        return None
+    out = dict(manifest or {})
+    for key in pending:
+        if key != MANIFEST_KEY:
+            out[key] = ManifestEntry(UNKNOWN, -1, "", "")
+    return out

@@ -30,10 +30,13 @@ from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import DeployResult, execute
 from pcpr_publish.deploy.manifest import (
     MANIFEST_KEY,
+    PENDING_KEY,
     ManifestEntry,
     manifest_entries,
     parse_manifest,
+    parse_pending,
     with_manifest,
+    with_pending,
 )
 from pcpr_publish.deploy.plan import (
     Plan,
@@ -286,7 +289,9 @@ class Publisher:
         t = time.monotonic()
         listing = None
         if self.remote is None:
-            self.remote = parse_manifest(store.read(MANIFEST_KEY))
+            # An interrupted run's keys are unknown, whatever the manifest says.
+            self.remote = with_pending(parse_manifest(store.read(MANIFEST_KEY)),
+                                       parse_pending(store.read(PENDING_KEY)))
             listing = store.list()
             published = {k: store.read(k) for k in bridged_keys(site) if k in listing}
         else:

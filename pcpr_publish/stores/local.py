@@ -48,7 +48,9 @@ class LocalStore:
         """Never write into (and later delete from) a folder pcpr did not make."""
         if self.root.exists() and not self.root.is_dir():
             raise InputError(self.url, None, "output exists and is not a folder")
-        if self.root.is_dir() and any(self.root.iterdir()) and self.read(marker_key) is None:
+        pending = marker_key.rsplit("/", 1)[0] + "/pending.json"  # a stopped first build's
+        if (self.root.is_dir() and any(self.root.iterdir()) and self.read(marker_key) is None
+                and self.read(pending) is None):
             raise InputError(self.url, None, "output folder is not empty and was not made by pcpr "
                              f"(no {marker_key}); choose an empty or new folder")
 
