@@ -20,6 +20,7 @@ from pcpr_publish.stores.s3_bucket import (
     merge_cors,
     merge_policy,
     policy_statement,
+    statement_id,
 )
 
 pytestmark = pytest.mark.s3
@@ -44,7 +45,7 @@ def test_dry_run_prints_the_json_and_applies_nothing(s3_bucket: Bucket) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["policy"]["Statement"] == [{
-        "Sid": POLICY_SID, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Sid": statement_id("od/"), "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
         "Resource": f"arn:aws:s3:::{s3_bucket.name}/od/*",
     }]
     rule = doc["cors"]["CORSRules"][0]
@@ -98,7 +99,7 @@ def test_existing_policy_and_cors_are_kept_and_rerunning_changes_nothing(s3_buck
 
     assert init(s3_bucket, s3_bucket.url("data")).exit_code == 0
     first = json.loads(client.get_bucket_policy(Bucket=s3_bucket.name)["Policy"])
-    assert [s["Sid"] for s in first["Statement"]] == ["Other", POLICY_SID]
+    assert [s["Sid"] for s in first["Statement"]] == ["Other", statement_id("data/")]
     rules = client.get_bucket_cors(Bucket=s3_bucket.name)["CORSRules"]
     assert [r.get("ID") for r in rules] == ["theirs", CORS_ID]
     assert status(s3_bucket, "press/release.json") == 200
@@ -126,7 +127,9 @@ def test_errors_and_warnings(s3_bucket: Bucket) -> None:
     assert result.exit_code == 3
     assert result.stderr.startswith("pcpr: error: ") and "Traceback" not in result.output
     assert init(s3_bucket, "https://example.org/od").exit_code == 2
-    result = init(s3_bucket, s3_bucket.url(""), "--dry-run")
+    refused = init(s3_bucket, s3_bucket.url(""))
+    assert refused.exit_code == 2 and "--allow-bucket-root" in refused.stderr
+    result = init(s3_bucket, s3_bucket.url(""), "--dry-run", "--allow-bucket-root")
     assert "has no prefix: every object" in result.stderr
     assert json.loads(result.stdout)["policy"]["Statement"][-1]["Resource"] == f"arn:aws:s3:::{s3_bucket.name}/*"
 
@@ -135,6 +138,35 @@ def test_policy_documents() -> None:
     assert policy_statement("b", "x/", "cn-north-1")["Resource"] == "arn:aws-cn:s3:::b/x/*"
     assert policy_statement("b", "x/", "us-gov-west-1")["Resource"] == "arn:aws-us-gov:s3:::b/x/*"
     mine = policy_statement("b", "x/")
-    merged = merge_policy({"Statement": {"Sid": POLICY_SID, "Resource": "old"}}, mine)
-    assert merged == {"Statement": [mine], "Version": "2012-10-17"}
+    legacy_same = {"Sid": POLICY_SID, "Resource": "arn:aws:s3:::b/x/*"}
+    legacy_other = {"Sid": POLICY_SID, "Resource": "arn:aws:s3:::b/y/*"}
+    merged = merge_policy({"Statement": [legacy_same, legacy_other]}, mine)
+    assert merged == {"Statement": [legacy_other, mine], "Version": "2012-10-17"}
+    assert statement_id("x/") != statement_id("y/") and statement_id("x/").isalnum()
     assert merge_cors(None, cors_rule()) == {"CORSRules": [cors_rule()]}
+
+
+def test_a_second_prefix_keeps_the_first_prefix_public(s3_bucket: Bucket) -> None:
+    for key in ("one/locations.json", "two/locations.json", "secret/data.txt"):
+        put(s3_bucket, key)
+    assert init(s3_bucket, s3_bucket.url("one")).exit_code == 0
+    assert init(s3_bucket, s3_bucket.url("two")).exit_code == 0
+    assert status(s3_bucket, "one/locations.json") == 200
+    assert status(s3_bucket, "two/locations.json") == 200
+    assert status(s3_bucket, "secret/data.txt") == 403
+    policy = json.loads(s3_bucket.server.client().get_bucket_policy(Bucket=s3_bucket.name)["Policy"])
+    assert len(policy["Statement"]) == 2
+
+
+@pytest.mark.parametrize("prefix", ["wild*", "x/*/y", "od$", "sp ace", "a[b]"])
+def test_wildcards_and_special_characters_in_a_prefix_are_refused(s3_bucket: Bucket, prefix: str) -> None:
+    put(s3_bucket, "secret/data.txt")
+    result = init(s3_bucket, f"s3://{s3_bucket.name}/{prefix}")
+    assert result.exit_code == 2, result.output
+    assert "the prefix may only contain" in result.stderr
+    assert status(s3_bucket, "secret/data.txt") == 403
+
+
+def test_a_query_in_the_target_is_refused(s3_bucket: Bucket) -> None:
+    result = init(s3_bucket, f"s3://{s3_bucket.name}/a?b")
+    assert result.exit_code == 2 and "takes no ?query" in result.stderr

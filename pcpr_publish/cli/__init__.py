@@ -222,6 +222,8 @@ Examples:
               help="Path-style S3 addressing (default: on when an endpoint URL is given).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Parallel uploads (default 8).")
+@click.option("--allow-bucket-root", is_flag=True, default=None,
+              help="Allow s3://bucket with no prefix as the target (pcpr then owns the whole bucket).")
 @STATUSES_OPTION
 @click.option("--watch", is_flag=True,
               help="Keep running: republish what changed whenever the export or the status overlay changes.")
@@ -234,8 +236,8 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
             allow_shrink: bool, max_export_age: int | None, max_age: int | None,
             report_path: str | None, profile: str | None, region: str | None,
             endpoint_url: str | None, path_style: bool | None, workers: int | None,
-            statuses: str | None, watch: bool, interval: float, log_format: str,
-            **inputs: Any) -> None:
+            allow_bucket_root: bool | None, statuses: str | None, watch: bool, interval: float,
+            log_format: str, **inputs: Any) -> None:
     """Publish EXPORT to a folder or S3, uploading only what changed.
 
     With --watch it keeps running and republishes only what changed (a status change: that
@@ -249,7 +251,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         build={"strict": strict, "report": report_path},
         publish={"max_export_age": max_export_age, "max_age": max_age, "workers": workers},
         s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
-            "path_style": path_style},
+            "path_style": path_style, "allow_bucket_root": allow_bucket_root},
     )
     if watch:
         if dry_run:
@@ -287,15 +289,18 @@ Examples:
               help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).")
 @click.option("--path-style/--no-path-style", default=None,
               help="Path-style S3 addressing (default: on when an endpoint URL is given).")
+@click.option("--allow-bucket-root", is_flag=True, default=None,
+              help="Allow s3://bucket with no prefix (every object in the bucket becomes public).")
 @click.pass_context
 @handle_errors
 def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str | None,
-                    region: str | None, endpoint_url: str | None, path_style: bool | None) -> None:
+                    region: str | None, endpoint_url: str | None, path_style: bool | None,
+                    allow_bucket_root: bool | None) -> None:
     """Make s3://bucket/prefix publicly readable (that prefix only) with CORS for GET."""
     from pcpr_publish.commands.init_bucket import init_bucket
 
     config = _config(ctx, s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
-                              "path_style": path_style})
+                              "path_style": path_style, "allow_bucket_root": allow_bucket_root})
     init_bucket(target, config, dry_run=dry_run, echo=click.echo,
                 warn=lambda m: click.echo(m, err=True))
 

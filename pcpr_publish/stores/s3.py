@@ -33,6 +33,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import time
 import uuid
 from email.utils import parsedate_to_datetime
@@ -40,7 +41,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from pcpr_publish.config import S3Config
-from pcpr_publish.errors import ConfigError, TargetError
+from pcpr_publish.errors import ConfigError, InputError, TargetError
 from pcpr_publish.stores.base import (
     LOCK_KEY,
     LockHeld,
@@ -72,6 +73,14 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     prefix = parsed.path.strip("/")
     if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
         raise ConfigError(f"{url}: the prefix must not contain empty, '.' or '..' segments")
+    bad = sorted(set(re.sub(r"[A-Za-z0-9._~/-]", "", prefix)))
+    if bad:
+        # A bucket policy reads * and ? as wildcards: s3://b/wild* would make other prefixes
+        # public. Only letters, digits and . _ ~ - are allowed in prefix segments.
+        raise ConfigError(f"{url}: the prefix may only contain letters, digits and . _ ~ - / "
+                          f"(found {' '.join(repr(c) for c in bad)})")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parsed.netloc):
+        raise ConfigError(f"{url}: {parsed.netloc!r} is not a valid bucket name")
     return parsed.netloc, f"{prefix}/" if prefix else ""
 
 
@@ -195,9 +204,10 @@ class S3Store:
 
     def __init__(self, url: str, bucket: str, prefix: str, client: Any,
                  endpoint_url: str | None = None, region: str | None = None,
-                 max_workers: int = 8) -> None:
+                 max_workers: int = 8, allow_bucket_root: bool = False) -> None:
         self.url = url
         self.max_workers = max_workers
+        self.allow_bucket_root = allow_bucket_root
         self.bucket = bucket
         self.prefix = prefix
         self.client = client
@@ -228,9 +238,11 @@ class S3Store:
     @classmethod
     def from_config(cls, url: str, s3: S3Config, workers: int = 8) -> S3Store:
         """The store for ``url`` with the ``[s3]`` section of the configuration."""
-        return cls.from_url(url, profile=s3.profile, region=s3.region,
-                            endpoint_url=s3.endpoint_url, path_style=s3.path_style,
-                            workers=workers)
+        store = cls.from_url(url, profile=s3.profile, region=s3.region,
+                             endpoint_url=s3.endpoint_url, path_style=s3.path_style,
+                             workers=workers)
+        store.allow_bucket_root = s3.allow_bucket_root
+        return store
 
     def default_report_path(self) -> str:
         return "pcpr-report.json"  # the working directory: never under the public prefix
@@ -239,7 +251,25 @@ class S3Store:
         return False  # a local path is never inside a bucket
 
     def check_ours(self, marker_key: str) -> None:
-        return None
+        """Refuse a bucket root unless allowed, and a prefix that holds objects pcpr did not
+        put there (no manifest, no pending list): publishing would write among them."""
+        if not self.prefix and not self.allow_bucket_root:
+            raise ConfigError(f"{self.url}: a bucket root as target makes pcpr the owner of the "
+                              "whole bucket; publish under a prefix (s3://bucket/opendata) or "
+                              "pass --allow-bucket-root ([s3] allow_bucket_root = true)")
+        pending = marker_key.rsplit("/", 1)[0] + "/pending.json"
+        if self.read(marker_key) is not None or self.read(pending) is not None:
+            return
+        try:
+            resp = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=5)
+        except Exception as exc:  # noqa: BLE001
+            raise self._fail("listing the prefix", exc) from None
+        foreign = [o["Key"] for o in resp.get("Contents", [])
+                   if o["Key"] != self._key(LOCK_KEY) and not o["Key"].endswith("/")]
+        if foreign:
+            raise InputError(self.url, None, "holds objects pcpr did not publish (e.g. "
+                             f"{foreign[0]}) and no {marker_key}; publish to an empty prefix "
+                             "or one pcpr made")
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -18,12 +18,13 @@ not change those settings, it says so when they refuse the policy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pcpr_publish.errors import TargetError
+from pcpr_publish.errors import ConfigError, TargetError
 from pcpr_publish.stores.s3 import S3Error, S3Store, describe_error
 
 POLICY_SID = "PcprPublicRead"
@@ -38,10 +39,15 @@ def partition(region: str | None) -> str:
     return "aws"
 
 
+def statement_id(prefix: str) -> str:
+    """One statement per prefix: pcpr's Sid plus a digest of the prefix (Sids are alphanumeric)."""
+    return POLICY_SID + hashlib.sha256(prefix.encode()).hexdigest()[:12]
+
+
 def policy_statement(bucket: str, prefix: str, region: str | None = None) -> dict[str, Any]:
     """Anonymous read of the objects under ``prefix`` (which is "" or ends with "/")."""
     return {
-        "Sid": POLICY_SID,
+        "Sid": statement_id(prefix),
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",
@@ -61,13 +67,23 @@ def cors_rule() -> dict[str, Any]:
 
 
 def merge_policy(existing: dict[str, Any] | None, statement: dict[str, Any]) -> dict[str, Any]:
-    """``existing`` with pcpr's statement added or replaced; every other statement kept."""
+    """``existing`` with pcpr's statement for this prefix added or replaced; every other
+    statement kept, including pcpr's statements for other prefixes. (A statement of an older
+    pcpr, Sid ``PcprPublicRead`` without a digest, is replaced only if it covers this prefix.)"""
     doc = dict(existing or {})
     doc.setdefault("Version", "2012-10-17")
     current = doc.get("Statement", [])
     if isinstance(current, dict):
         current = [current]
-    doc["Statement"] = [s for s in current if not (isinstance(s, dict) and s.get("Sid") == POLICY_SID)]
+
+    def same(s: Any) -> bool:
+        if not isinstance(s, dict):
+            return False
+        if s.get("Sid") == statement["Sid"]:
+            return True
+        return s.get("Sid") == POLICY_SID and s.get("Resource") == statement["Resource"]
+
+    doc["Statement"] = [s for s in current if not same(s)]
     doc["Statement"].append(statement)
     return doc
 
@@ -155,6 +171,10 @@ def init_bucket(
 ) -> BucketSetup:
     """Apply (or with ``dry_run`` print) the bucket policy and CORS rule for the store's prefix."""
     if not store.prefix:
+        if not store.allow_bucket_root:
+            raise ConfigError(f"{store.url}: with no prefix every object in bucket "
+                              f"{store.bucket} would become publicly readable; give a prefix "
+                              "(s3://bucket/opendata) or pass --allow-bucket-root")
         warn(f"pcpr: warning: {store.url} has no prefix: every object in bucket "
              f"{store.bucket} becomes publicly readable")
     if dry_run:
