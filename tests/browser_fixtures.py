@@ -123,9 +123,9 @@ def chromium_browser() -> Iterator[Any]:
 
 
 def _offline(route: Any) -> None:
-    """Answer anything that is not the local test server without the network."""
-    host = urlsplit(route.request.url).hostname
-    if host in ("127.0.0.1", "localhost"):
+    """Answer anything that is not the local test server (or a local file) without the network."""
+    parts = urlsplit(route.request.url)
+    if parts.scheme == "file" or parts.hostname in ("127.0.0.1", "localhost"):
         route.continue_()
     elif route.request.resource_type == "image":
         route.fulfill(status=200, content_type="image/png", body=_PNG_1X1)

@@ -153,3 +153,60 @@ def read_page(body: bytes) -> PageReader:
     reader.feed(body.decode("utf-8"))
     reader.close()
     return reader
+
+
+# ---------------------------------------------------------------------------- mixed prices
+
+#: VAT-inclusive pence per kWh of the priced tariffs in :func:`mixed_price_export`.
+MIXED_PENCE = ("45.0", "80.0")
+MIXED_ID = "MIX-1"
+
+
+def mixed_price_export() -> dict[str, Any]:
+    """A location whose five chargers mix a free tariff with priced ones (45.0p and 80.0p per
+    kWh including VAT), plus an ordinary priced location elsewhere."""
+    def evse(uid: str, tariff: str, status: str = "AVAILABLE", **extra: Any) -> dict[str, Any]:
+        return {
+            "uid": uid, "evse_type": "PUBLIC", "status": status,
+            "status_updated_at": "2026-11-20T08:30:00Z", "public_tariff_id": tariff,
+            "connectors": [
+                {"id": "1", "standard": "Type 2", "format": "SOCKET", "power_type": "AC_3_PHASE",
+                 "max_voltage": 230, "max_amperage": 32},
+            ],
+            **extra,
+        }
+
+    def site(sid: str, name: str, city: str, postcode: str, evses: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": sid, "name": name, "public_visibility": True, "address": "1 Station Road",
+            "city": city, "postal_code": postcode, "country": "GB", "latitude": 53.958,
+            "longitude": -1.093, "opening_times": "24/7", "updated_at": "2026-11-19T10:00:00Z",
+            "evses": evses,
+        }
+
+    return {
+        "format": "pcpr-export/1",
+        "exported_at": EXPORTED_AT,
+        "operator": {"country_code": "GB", "party_id": "MIX", "name": "Mixed Charging Ltd"},
+        "sites": [
+            site(MIXED_ID, "Station Road Car Park", "York", "YO1 6GA", [
+                evse("MIX-E1", "TRF-FREE", physical_reference="A1"),
+                evse("MIX-E2", "TRF-45P", physical_reference="A2"),
+                evse("MIX-E3", "TRF-80P", "CHARGING", physical_reference="A3"),
+                evse("MIX-E4", "TRF-45P", "OUT_OF_ORDER", physical_reference="A4"),
+                evse("MIX-E5", "TRF-FREE", physical_reference="A5"),
+            ]),
+            site("PRICED-1", "Priced Street", "Leeds", "LS1 4AB", [evse("PRICED-E1", "TRF-80P")]),
+        ],
+        "tariffs": [
+            {"id": "TRF-FREE", "currency": "GBP",
+             "elements": [{"price_components": [{"type": "FLAT", "price": "0", "vat": 20}]}],
+             "updated_at": "2026-11-01T00:00:00Z"},
+            {"id": "TRF-45P", "currency": "GBP",
+             "elements": [{"price_components": [{"type": "ENERGY", "price": "0.375", "vat": 20}]}],
+             "updated_at": "2026-11-01T00:00:00Z"},
+            {"id": "TRF-80P", "currency": "GBP",
+             "elements": [{"price_components": [{"type": "ENERGY", "price": "0.6667", "vat": 20}]}],
+             "updated_at": "2026-11-01T00:00:00Z"},
+        ],
+    }

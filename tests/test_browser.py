@@ -8,19 +8,22 @@ and index chunks, so pagination and progressive loading are exercised too.
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from browser_fixtures import describe_violations, run_axe
+from browser_fixtures import describe_violations, open_page, run_axe
 from pages_helpers import (
     EVIL,
     EVIL_ID,
+    MIXED_ID,
     config,
     dataset_from,
     evil_export,
+    mixed_price_export,
     sample_dataset,
     write_site,
 )
@@ -65,6 +68,27 @@ def evil_site(tmp_path_factory, serve_site_module) -> Site:
     dataset = dataset_from(evil_export())
     write_site(dataset, config(), folder)
     return Site(serve_site_module(folder), folder, dataset)
+
+
+@pytest.fixture(scope="module")
+def mixed_site(tmp_path_factory, serve_site_module) -> Site:
+    """Five chargers at one location, some free and some priced."""
+    folder = tmp_path_factory.mktemp("mixed")
+    dataset = dataset_from(mixed_price_export())
+    write_site(dataset, config(), folder)
+    return Site(serve_site_module(folder), folder, dataset)
+
+
+@pytest.fixture(scope="module")
+def town_site(tmp_path_factory, serve_site_module) -> Site:
+    """The sample with the real page size: one list page of many towns, with the jump list."""
+    folder = tmp_path_factory.mktemp("towns")
+    dataset = sample_dataset(60, seed=2)
+    write_site(dataset, config(), folder)
+    return Site(serve_site_module(folder), folder, dataset)
+
+
+PHONE = {"width": 390, "height": 844}
 
 
 def load(page: Any, url: str) -> None:
@@ -364,3 +388,253 @@ def test_markup_from_the_export_stays_inert_text(evil_site, browser_page):
     page.wait_for_timeout(200)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.problems.all == []
+
+
+# ------------------------------------------------------------------------------ when search cannot run
+
+UNAVAILABLE = ("Search is unavailable: the location data could not be loaded. "
+               "The list below shows every location.")
+
+
+def _broken_copy(site: Site, tmp_path: Path, missing: str) -> Path:
+    folder = tmp_path / "broken"
+    shutil.copytree(site.folder, folder)
+    (folder / missing).unlink()
+    return folder
+
+
+@pytest.mark.parametrize("missing", ["index-data.json", "index-data/2.json"])
+def test_finder_says_search_is_unavailable_when_its_data_is_missing(site, browser_page, serve_site,
+                                                                    tmp_path, missing):
+    url = serve_site(_broken_copy(site, tmp_path, missing))
+    town = site.dataset.locations[0].city
+    for query in ("", f"?q={town}", "?q=no+such+place&available=1"):
+        load(browser_page, url + "index.html" + query)
+        expect(browser_page.locator("#finder")).to_have_attribute("data-state", "failed")
+        status = browser_page.locator("#finder-status")
+        expect(status).to_have_text(UNAVAILABLE)
+        assert "No locations match" not in browser_page.locator("main").inner_text()
+        # the server-rendered list stays, and works
+        expect(browser_page.locator("#browse")).to_be_visible()
+        expect(browser_page.locator("#search")).to_be_hidden()
+        expect(browser_page.locator("#finder")).to_be_hidden()
+        expect(browser_page.locator("#browse .result")).to_have_count(10)
+    browser_page.locator("#browse .result-name").first.click()
+    browser_page.wait_for_load_state("networkidle")
+    assert "/locations/" in browser_page.url
+    assert all(missing in p for p in browser_page.problems.failed)
+
+
+def test_finder_from_a_file_url_explains_how_to_serve_it(site, browser_page):
+    page = browser_page
+    page.goto((site.folder / "index.html").as_uri() + "?q=zzz")
+    page.wait_for_load_state("load")
+    expect(page.locator("#finder")).to_have_attribute("data-state", "file")
+    status = page.locator("#finder-status")
+    expect(status).to_contain_text("Search needs the site to be served over HTTP")
+    expect(status.locator("code")).to_have_text("pcpr serve site")
+    expect(status).to_contain_text("The list below shows every location.")
+    assert "No locations match" not in page.locator("main").inner_text()
+    expect(page.locator("#finder")).to_be_hidden()
+    expect(page.locator("#browse .result")).to_have_count(10)
+    page.locator("#browse .result-name").first.click()  # the plain lists still work
+    page.wait_for_load_state("load")
+    assert page.url.startswith("file://") and "/locations/" in page.url
+    expect(page.locator("h1")).to_be_visible()
+    # the widget says the same instead of "Loading" for ever
+    page.goto((site.folder / "embed" / "location.html").as_uri() + f"?location={site.dataset.locations[0].id}")
+    expect(page.locator("#widget")).to_have_attribute("data-state", "file")
+    expect(page.locator("#widget-summary")).to_contain_text("pcpr serve site")
+    assert page.problems.page_errors == []
+
+
+# ------------------------------------------------------------------------------ phones and long lists
+
+
+def test_filters_fold_away_on_a_phone(town_site, chromium_browser):
+    page = open_page(chromium_browser, viewport=PHONE)
+    try:
+        load_finder(page, town_site.url + "index.html")
+        summary = page.locator("#filters > summary")
+        expect(summary).to_be_visible()
+        expect(summary).to_have_text("Filters")
+        expect(page.locator("#type")).to_be_hidden()
+        expect(page.locator("#q")).to_be_visible()
+        first = page.locator("#browse .result").first
+        link, card = first.locator(".result-name").bounding_box(), first.bounding_box()
+        assert link["y"] >= 0 and link["y"] + link["height"] <= PHONE["height"]
+        assert card["y"] + card["height"] <= PHONE["height"]  # the whole first result, on screen 1
+        summary.click()
+        expect(page.locator("#type")).to_be_visible()
+        page.select_option("#minkw", "50")
+        expect(summary).to_have_text("Filters (1 chosen)")
+        check_results(page, expected(town_site, min_kw=50))
+        assert page.problems.all == []
+    finally:
+        page.context.close()
+
+
+def test_filters_stay_open_on_a_wide_screen(town_site, browser_page):
+    load_finder(browser_page, town_site.url + "index.html")
+    expect(browser_page.locator("#filters > summary")).to_be_hidden()
+    for field in ("#q", "#type", "#minkw", "#available"):
+        expect(browser_page.locator(field)).to_be_visible()
+
+
+def test_long_lists_have_town_headings_and_jump_links(town_site, browser_page):
+    page = browser_page
+    load(page, town_site.url + "index.html")
+    towns = page.locator("#browse h3.town")
+    cities = list(dict.fromkeys(v.city for v in sorted(
+        town_site.dataset.locations, key=lambda x: (x.city.casefold(), (x.name or x.address).casefold(), x.id))))
+    expect(towns).to_have_count(len(cities))
+    assert towns.all_inner_texts() == cities
+    # a letter jumps to the first town with that initial
+    letters = page.locator(".jump-az a")
+    last = letters.last
+    letter = last.inner_text()
+    last.click()
+    target = next(c for c in cities if c.upper().startswith(letter))
+    heading = page.locator("#browse h3.town", has_text=target).first
+    expect(heading).to_be_in_viewport()
+    assert page.url.endswith("#" + heading.get_attribute("id"))
+    # the list of every town on the page
+    page.locator(".jump-towns summary").click()
+    town_links = page.locator(".jump-towns a")
+    expect(town_links).to_have_count(len(cities))
+    town_links.nth(len(cities) // 2).click()
+    expect(page.locator("#browse h3.town").nth(len(cities) // 2)).to_be_in_viewport()
+    assert page.problems.all == []
+
+
+# ------------------------------------------------------------------------------ the live-status widget
+
+
+def _host_page(folder: Path, body: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A council website</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f'<body><main><h1>Charging in York</h1>{body}<p id="after">More news.</p></main></body></html>',
+        encoding="utf-8")
+
+
+def _copied_snippet(site: Site, page: Any, location_id: str) -> str:
+    """The location page's embed snippet, exactly as its copy button gives it."""
+    load(page, site.page_url(location_id))
+    page.locator("details.embed summary").click()
+    return page.locator("#embed-code").inner_text()
+
+
+def _frame_fits(page: Any, frame_selector: str) -> None:
+    """The widget in the (cross-origin) frame is ready and the frame shows all of it."""
+    expect(page.frame_locator(frame_selector).locator("#widget")).to_have_attribute("data-state", "ready")
+    inner = page.locator(frame_selector).element_handle().content_frame()
+    script = ("() => ({content: Math.ceil(document.body.getBoundingClientRect().height),"
+              " scroll: document.documentElement.scrollHeight, view: window.innerHeight})")
+    for _ in range(50):  # the frame follows the widget's height message
+        sizes = inner.evaluate(script)
+        if sizes["scroll"] <= sizes["view"] and abs(sizes["view"] - sizes["content"]) <= 1:
+            break
+        page.wait_for_timeout(100)
+    assert sizes["scroll"] <= sizes["view"], sizes  # nothing to scroll inside the frame
+    assert abs(sizes["view"] - sizes["content"]) <= 1, sizes  # and no empty space below
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, PHONE], ids=["desktop", "phone"])
+def test_widget_snippet_shows_every_charger_without_scrolling(mixed_site, chromium_browser, serve_site,
+                                                               tmp_path, viewport):
+    loc = next(x for x in mixed_site.dataset.locations if x.id == MIXED_ID)
+    assert len(loc.evses) >= 4
+    page = open_page(chromium_browser, viewport=viewport)
+    try:
+        snippet = _copied_snippet(mixed_site, page, loc.id)
+        assert 'height="420"' not in snippet and "<script>" in snippet
+        _host_page(tmp_path / "host", snippet)
+        load(page, serve_site(tmp_path / "host") + "index.html")
+        _frame_fits(page, "iframe")
+        expect(page.frame_locator("iframe").locator(".widget-evse")).to_have_count(len(loc.evses))
+        # without the listener (a host that forbids inline scripts) the starting height still fits
+        # a phone
+        if viewport == PHONE:
+            _host_page(tmp_path / "strict", snippet.split("<script>")[0])
+            load(page, serve_site(tmp_path / "strict") + "index.html")
+            frame = page.frame_locator("iframe")
+            expect(frame.locator("#widget")).to_have_attribute("data-state", "ready")
+            inner = page.locator("iframe").element_handle().content_frame()
+            assert inner.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+        assert [p for p in page.problems.all if "favicon" not in p] == []
+    finally:
+        page.context.close()
+
+
+def test_widget_shows_prices_in_the_location_pages_words(mixed_site, browser_page):
+    loc = next(x for x in mixed_site.dataset.locations if x.id == MIXED_ID)
+    load(browser_page, mixed_site.page_url(loc.id))
+    facts = browser_page.locator(".facts li").all_inner_texts()
+    want = "Free on some chargers; 45.0p to 80.0p per kWh on others"
+    assert want in facts
+    headlines = [browser_page.locator(f"#charger-{n} .price-headline").first.inner_text()
+                 for n in range(1, len(loc.evses) + 1)]
+    load(browser_page, f"{mixed_site.url}embed/location.html?location={loc.id}")
+    expect(browser_page.locator("#widget")).to_have_attribute("data-state", "ready")
+    expect(browser_page.locator("#widget-price")).to_have_text(want)
+    expect(browser_page.locator(".widget-price")).to_contain_text("including VAT")
+    assert browser_page.locator(".widget-evse-price").all_inner_texts() == headlines
+    assert headlines.count("Free to use") == 2 and "80.0p per kWh" in headlines
+    # and on an ordinary location, the same words as its page
+    other = next(x for x in mixed_site.dataset.locations if x.id != MIXED_ID)
+    load(browser_page, f"{mixed_site.url}embed/location.html?location={other.id}")
+    expect(browser_page.locator("#widget-price")).to_have_text("80.0p per kWh")
+    assert browser_page.problems.all == []
+
+
+def test_widget_prices_match_every_sample_location(site, browser_page):
+    for loc in site.dataset.locations[:12]:
+        load(browser_page, site.page_url(loc.id))
+        price = browser_page.locator(".loc-head .facts li").last.inner_text()
+        load(browser_page, f"{site.url}embed/location.html?location={loc.id}")
+        expect(browser_page.locator("#widget")).to_have_attribute("data-state", "ready")
+        expect(browser_page.locator("#widget-price")).to_have_text(price)
+    assert browser_page.problems.all == []
+
+
+def test_widget_names_an_unknown_location(site, browser_page):
+    load(browser_page, f"{site.url}embed/location.html?location=NO-SUCH-PLACE")
+    widget = browser_page.locator("#widget")
+    expect(widget).to_have_attribute("data-state", "not-found")
+    expect(browser_page.locator("#widget-summary")).to_have_text(
+        "No location with id \u201cNO-SUCH-PLACE\u201d is published here.")
+    assert "Loading" not in widget.inner_text()
+    expect(browser_page.locator("#widget-link")).to_have_attribute("href", "../index.html")
+    problems = browser_page.problems
+    assert problems.page_errors == [] and len(problems.failed) == 1 and "NO-SUCH-PLACE" in problems.failed[0]
+
+
+def test_reviewed_states_are_accessible(site, town_site, mixed_site, chromium_browser, axe_script,
+                                        serve_site, tmp_path):
+    """axe-core on the states added for drivers on phones and for failures."""
+    page = open_page(chromium_browser, bypass_csp=True, viewport=PHONE)
+    try:
+        checks = []
+        load_finder(page, town_site.url + "index.html")
+        checks.append(("phone finder", run_axe(page, axe_script)))
+        page.locator("#filters > summary").click()
+        page.locator(".jump-towns summary").click()
+        checks.append(("phone finder, opened", run_axe(page, axe_script)))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        load_finder(page, town_site.url + "index.html")
+        checks.append(("desktop finder with jump list", run_axe(page, axe_script)))
+        load(page, serve_site(_broken_copy(site, tmp_path, "index-data.json")) + "index.html")
+        expect(page.locator("#finder-status")).to_have_text(UNAVAILABLE)
+        checks.append(("search unavailable", run_axe(page, axe_script)))
+        load(page, f"{mixed_site.url}embed/location.html?location={MIXED_ID}")
+        expect(page.locator("#widget")).to_have_attribute("data-state", "ready")
+        checks.append(("widget with prices", run_axe(page, axe_script)))
+        load(page, f"{mixed_site.url}embed/location.html?location=NOPE")
+        expect(page.locator("#widget")).to_have_attribute("data-state", "not-found")
+        checks.append(("widget, unknown id", run_axe(page, axe_script)))
+        for name, violations in checks:
+            assert violations == [], f"{name}:\n{describe_violations(violations)}"
+    finally:
+        page.context.close()

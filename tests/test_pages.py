@@ -3,6 +3,7 @@ site holds, safety of the markup, determinism, branding and size at 20,000 locat
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import tomllib
@@ -13,18 +14,23 @@ from pathlib import Path, PurePosixPath
 from typing import Any, get_args
 from urllib.parse import unquote, urlsplit
 
+import orjson
 import pytest
 from pages_helpers import (
     EVIL,
     EVIL_ID,
     EXPORTED_AT,
+    MIXED_ID,
+    MIXED_PENCE,
     config,
     dataset_from,
     evil_export,
+    mixed_price_export,
     read_page,
     sample_dataset,
 )
 
+from pcpr_publish.config import load_config
 from pcpr_publish.errors import ConfigError
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.ocpi.enums import ConnectorFormat, ConnectorType, Status
@@ -36,6 +42,7 @@ from pcpr_publish.render.pricing import (
     pence_incl_vat,
     restriction_words,
     round_tenth,
+    summary_words,
     tariff_words,
 )
 from pcpr_publish.render.sitefile import IMMUTABLE, cache_control, content_type
@@ -490,7 +497,7 @@ def test_open_data_page(pages, sample):
     assert f"<td>{len(sample.tariffs)}</td>" in body
     newest = max([loc.last_updated for loc in sample.locations] + [t.last_updated for t in sample.tariffs])
     assert f'<time datetime="{newest}">' in body
-    assert "within 30 seconds" in text
+    assert "within 30 seconds" not in text  # only a watch process keeps that promise
     assert "embed/data-links.html" in body and "embed/location.html?location=" in body
     assert "55.0p per kWh" in text  # the documented rounding example
 
@@ -589,9 +596,184 @@ def test_templates_are_packaged():
                        for p in patterns), f"{rel} is not installed by [tool.setuptools.data-files]"
 
 
+# ------------------------------------------------------------------------------ reviewed wording
+
+
+def test_a_free_charger_is_not_the_bottom_of_a_price_range():
+    free = tariff_words(tariff({"pcs": [{"type": "FLAT", "price": "0", "vat": 20}]}, id="FREE"))
+    p45 = tariff_words(tariff(energy("0.375"), id="P45"))
+    p80 = tariff_words(tariff(energy("0.6667"), id="P80"))
+    tod = tariff_words(tariff(energy("0.25", start_time="00:00", end_time="07:00"), energy("0.4583"),
+                              id="TOD"))
+    assert H.price_summary([free, p45, p80]) == "Free on some chargers; 45.0p to 80.0p per kWh on others"
+    assert H.price_summary([p80, free]) == "Free on some chargers; 80.0p per kWh on others"
+    assert H.price_summary([free, tod]) == "Free on some chargers; 30.0p to 55.0p per kWh on others"
+    assert H.price_summary([free, free]) == "Free to use"
+    assert H.price_summary([p45, p80]) == "45.0p to 80.0p per kWh"
+    assert H.price_summary([]) == "Price not published"
+    for one in (free, p45, tod):  # one tariff: its own headline
+        assert summary_words([one]) == one.headline
+
+
+def test_mixed_free_and_priced_location_on_every_page():
+    ds = dataset_from(mixed_price_export())
+    files = H.render_pages(ds, config()).bodies()
+    want = f"Free on some chargers; {MIXED_PENCE[0]}p to {MIXED_PENCE[-1]}p per kWh on others"
+    zero = re.compile(r"(?<![0-9.])0\.0p")
+    page = read_page(files[H.page_key(MIXED_ID)]).plain_text
+    assert want in page and not zero.search(page)
+    index = read_page(files["index.html"]).plain_text
+    assert want in index and not zero.search(index)
+    rows = orjson.loads(files["index-data/1.json"])["rows"]
+    assert next(r for r in rows if r[0] == MIXED_ID)[5] == want
+    assert not zero.search(files["index-data/1.json"].decode())
+
+
+def test_prices_for_the_widget_are_the_pages_words(sample, pages):
+    doc = orjson.loads(pages[H.EMBED_PRICES])
+    assert doc["format"] == "pcpr-prices/1"
+    assert set(doc["tariffs"]) == {t.id for t in sample.tariffs}
+    for t in sample.tariffs:
+        tw = tariff_words(t)
+        assert doc["tariffs"][t.id] == [tw.headline, tw.free, [str(p) for p in tw.kwh_pence]]
+    widget = pages["embed/location.html"].decode()
+    assert 'data-prices="embed/prices.json"' in widget
+
+
+_FREE = re.compile(r"\bfree\b", re.I)
+#: "free" only ever means "costs nothing": a free tariff, or data free of charge.
+_FREE_PRICE = re.compile(r"\b(Free to use|Free on some chargers|free of charge)\b")
+
+
+def _free_uses(text: str) -> list[str]:
+    allowed = {m.start() for m in _FREE_PRICE.finditer(text)}
+    return [text[max(0, m.start() - 40):m.end() + 40] for m in _FREE.finditer(text)
+            if m.start() not in allowed]
+
+
+def test_free_never_means_not_in_use(pages):
+    for table in (W.STATUS_WORDS, W.STATUS_DETAILS):
+        assert not [v for v in table.values() if _FREE.search(v)], table
+    assert W.STATUS_DETAILS["AVAILABLE"] == "not in use, ready to charge"
+    mixed = H.render_pages(dataset_from(mixed_price_export()), config()).bodies()
+    seen_price = False
+    for files in (pages, mixed):
+        for key, body in files.items():
+            if key.endswith((".html", ".js")) or key == H.EMBED_PRICES:
+                text = body.decode()
+                if key == H.EMBED_PRICES:  # the words the widget shows
+                    text = " | ".join(v[0] for v in orjson.loads(body)["tariffs"].values())
+                if key.endswith(".js"):  # what the script shows: its string literals
+                    text = " | ".join(re.findall(r"'((?:[^'\\\n]|\\.)*)'", text))
+                if key.endswith(".html"):  # our words, not the operator's own tariff text
+                    ours = re.sub(rb'<p class="price-note">From the operator: .*?</p>', b"", body)
+                    text = read_page(ours).plain_text + " " + " ".join(
+                        str(v) for _t, a in read_page(ours).elements for v in a.values() if v)
+                assert _free_uses(text) == [], key
+                seen_price = seen_price or "Free to use" in text
+    assert seen_price  # the price sense is still there
+    assert "See which chargers are available now" in read_page(pages["index.html"]).plain_text
+
+
+def _towns(body: bytes) -> list[tuple[str, str, list[str]]]:
+    """(anchor, town heading, [location links under it]) in page order."""
+    html = body.decode()
+    browse = html[html.index('<section id="browse"'):]
+    out = []
+    for m in re.finditer(r'<h3 class="town" id="([^"]+)">(.*?)</h3>\s*<ul class="results">(.*?)</ul>',
+                         browse, re.S):
+        out.append((m.group(1), read_page(m.group(2).encode()).plain_text,
+                    re.findall(r'class="result-name" href="([^"]+)"', m.group(3))))
+    return out
+
+
+def test_list_pages_group_locations_under_town_headings(pages, sample):
+    body = pages["index.html"]
+    towns = _towns(body)
+    by_href = {f"locations/{H.url_segment(loc.id)}.html": loc for loc in sample.locations}
+    assert sum(len(links) for _a, _t, links in towns) == len(sample.locations)
+    assert len(towns) == len({loc.city.casefold() for loc in sample.locations})
+    for anchor, town, links in towns:
+        assert {by_href[h].city for h in links} == {town}
+    anchors = [a for a, _t, _l in towns]
+    assert len(set(anchors)) == len(anchors) and all(re.fullmatch(r"town-[a-z0-9-]+", a) for a in anchors)
+    # the jump list: every town, and letters to the first town with each initial
+    page = read_page(body)
+    nav = html_between(body.decode(), '<nav class="jump"', "</nav>")
+    jump = re.findall(r'href="#([^"]+)"', nav)
+    letters = re.findall(r'<a href="#([^"]+)">([A-Z#])', html_between(nav, '<p class="jump-az"', "</p>"))
+    assert set(jump) == set(anchors)
+    first: dict[str, str] = {}
+    for anchor, town, _l in towns:
+        first.setdefault(town[0].upper(), anchor)
+    assert [(letter, a) for a, letter in letters] == sorted(first.items())
+    assert all(("a", {"href": f"#{a}"}) in page.elements for a in anchors)
+
+
+def html_between(text: str, start: str, end: str) -> str:
+    i = text.index(start)
+    return text[i:text.index(end, i)]
+
+
+def test_town_headings_across_pages_and_short_pages(sample, monkeypatch):
+    monkeypatch.setattr(H, "PAGE_SIZE", 3)
+    files = H.render_pages(sample, config()).bodies()
+    views = sorted(sample.locations, key=lambda loc: (loc.city.casefold(), (loc.name or loc.address).casefold(), loc.id))
+    n = -(-len(views) // 3)
+    continued = 0
+    for i in range(1, n + 1):
+        body = files[H.list_page_key(i)]
+        towns = _towns(body)
+        page = views[(i - 1) * 3:i * 3]
+        assert [t for _a, t, _l in towns] == [
+            c + (f" (continued from page {i - 1})" if j == 0 and i > 1 and views[(i - 1) * 3 - 1].city == c else "")
+            for j, c in enumerate(dict.fromkeys(loc.city for loc in page))]
+        continued += any("(continued" in t for _a, t, _l in towns)
+        assert b'<nav class="jump"' not in body  # three locations: a handful of towns at most
+    assert continued
+
+
+def test_open_data_page_promises_30_seconds_only_when_live(sample):
+    built = read_page(H.render_pages(sample, config()).bodies()["open-data.html"]).plain_text
+    live = read_page(H.render_pages(sample, config(), live=True).bodies()["open-data.html"]).plain_text
+    assert "within 30 seconds" in live
+    assert "within 30 seconds" not in built
+    assert "republished each time" in built and "runs its publishing job" in built
+    for text in (built, live):
+        assert "Cache-Control: max-age=15" in text and "cached for up to 15 seconds" in text
+    slow = H.render_pages(sample, load_config(env={}, overrides={"publish": {"max_age": 300}})).bodies()
+    assert "Cache-Control: max-age=300" in read_page(slow["open-data.html"]).plain_text
+
+
+def _snippet(body: bytes, code_id: str) -> str:
+    """The text a visitor copies (what the copy button copies, without a base URL)."""
+    inner = re.search(rf'<code id="{code_id}">(.*?)</code>', body.decode(), re.S).group(1)
+    return html.unescape(re.sub(r"<[^>]+>", "", inner))
+
+
+def test_embed_snippets_fit_the_widget(pages, sample):
+    for loc in sample.locations:
+        snippet = _snippet(pages[H.page_key(loc.id)], "embed-code")
+        height = int(re.search(r'height="(\d+)"', snippet).group(1))
+        assert height == H.widget_height(len(loc.evses)) >= 310 + 120 * len(loc.evses)
+        assert 'height="420"' not in snippet
+        assert snippet.endswith(H.RESIZE_LISTENER) and "pcprHeight" in snippet
+    od = pages["open-data.html"]
+    for code_id in ("snippet-links", "snippet-location"):
+        snippet = _snippet(od, code_id)
+        assert snippet.startswith("<iframe src=") and snippet.endswith(H.RESIZE_LISTENER)
+        assert 'height="420"' not in snippet and 'height="260"' not in snippet
+    # a name with quotes stays one attribute in the copied HTML
+    evil = H.render_pages(dataset_from(evil_export()), config()).bodies()
+    snippet = _snippet(evil[H.page_key(EVIL_ID)], "embed-code")
+    title = re.search(r'title="([^"]*)"', snippet).group(1)
+    assert html.unescape(title) == "Live charger status: " + EVIL["name"]
+
+
 # ------------------------------------------------------------------------------ scale
 
 
+@pytest.mark.slow
 def test_no_page_over_1mb_at_20000_locations():
     """20,000 Locations: every file under 1 MB, and the finder data split into chunks."""
     from pcpr_publish.sample import generate_sample

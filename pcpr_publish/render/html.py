@@ -6,12 +6,15 @@ once, in :data:`PAGE_FAMILIES`), rendered with Jinja2 (autoescape on) from the
 same validated OCPI objects as the JSON and from ``[site]`` branding only:
 
 * ``index.html``, ``index-2.html``, …: the charge point finder. Without JavaScript it is a plain
-  list of every location, by town, in pages of :data:`PAGE_SIZE`; with JavaScript the search and
+  list of every location under town headings (with a jump list when a page has many towns), in
+  pages of :data:`PAGE_SIZE`; with JavaScript the search and
   filters run over ``index-data.json`` and its chunks (``index-data/<n>.json``), loaded
   progressively, so no file is large at any scale.
 * ``locations/<id>.html``: one page per Location (same percent-encoded name as its JSON).
 * ``open-data.html``: the Data Links, licence, counts, update frequency and embed code.
-* ``embed/data-links.html`` and ``embed/location.html?location=<id>``: widgets for an iframe.
+* ``embed/data-links.html`` and ``embed/location.html?location=<id>``: widgets for an iframe
+  (they post their height to the embedding page), and ``embed/prices.json``, the tariffs in the
+  pages' words for the live-status widget.
 * ``sitemap.xml`` (a sitemap index over ``sitemap-<n>.xml`` when large) and ``robots.txt``.
 * ``assets/app.<hash>.js``, ``assets/style.<hash>.css``, ``assets/icon.<hash>.svg``:
   fingerprinted, so they can be cached for ever.
@@ -27,7 +30,9 @@ the script builds the DOM with ``textContent`` only.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,10 +57,11 @@ from pcpr_publish.render.json_feeds import (
     location_key,
     newest,
 )
-from pcpr_publish.render.pricing import TariffWords, tariff_words
+from pcpr_publish.render.pricing import TariffWords, summary_words, tariff_words
 from pcpr_publish.render.sitefile import FileKind, Rendered
 
 PAGE_SIZE = 250  # locations per server-rendered list page (no-JavaScript browsing)
+TOWN_JUMP_MIN = 6  # a list page with at least this many towns starts with a jump list
 CHUNK_SIZE = 1000  # rows per index-data chunk (progressive loading)
 SITEMAP_SIZE = 2000  # URLs per sitemap file (keeps every file far below 1 MB)
 
@@ -64,6 +70,8 @@ INDEX_FORMAT = "pcpr-index/1"
 OPEN_DATA = "open-data.html"
 EMBED_LINKS = "embed/data-links.html"
 EMBED_LOCATION = "embed/location.html"
+EMBED_PRICES = "embed/prices.json"
+PRICES_FORMAT = "pcpr-prices/1"
 ROBOTS = "robots.txt"
 SITEMAP = "sitemap.xml"
 
@@ -76,6 +84,30 @@ RAPID_KW = 50
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
        "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'")
+
+#: The lines an embedding page adds beside our iframes: each widget posts its height
+#: (``{pcprHeight: n}``), and the frame it came from is made that tall. Only the frame whose own
+#: window sent the message is changed, so no other page can resize anything.
+RESIZE_LISTENER = (
+    "<script>\n"
+    "addEventListener(\"message\", function (e) {\n"
+    "  var h = Number(e.data && e.data.pcprHeight), f = document.getElementsByTagName(\"iframe\");\n"
+    "  for (var i = 0; i < f.length; i++)\n"
+    "    if (h > 0 && f[i].contentWindow === e.source) f[i].style.height = Math.min(h, 5000) + \"px\";\n"
+    "});\n"
+    "</script>"
+)
+WIDGET_BASE_HEIGHT = 310  # px: the live-status widget without its chargers, at phone width
+WIDGET_EVSE_HEIGHT = 120  # px per charger (EVSE), at phone width
+LINKS_WIDGET_HEIGHT = 300  # px: the data-links widget at phone width, before it reports its height
+
+
+def widget_height(evses: int) -> int:
+    """The live-status widget's iframe height (px) in a snippet, from the location's EVSE count:
+    enough for every charger at phone width (390 px) even where the page lacks the resize
+    listener; with it, the frame then shrinks or grows to fit."""
+    return WIDGET_BASE_HEIGHT + WIDGET_EVSE_HEIGHT * max(evses, 1)
+
 
 STATUS_ORDER: tuple[str, ...] = tuple(w.STATUS_WORDS)
 _STATUS_INDEX = {s: i for i, s in enumerate(STATUS_ORDER)}
@@ -239,17 +271,9 @@ def availability(statuses: list[str]) -> tuple[str, str]:
 
 
 def price_summary(tariffs: list[TariffWords]) -> str:
-    """One line for a location's list entry: "55.0p per kWh", "30.0p to 80.0p per kWh", "Free to use"."""
-    if not tariffs:
-        return "Price not published"
-    if all(t.free for t in tariffs):
-        return "Free to use"
-    pence = sorted({p for t in tariffs for p in t.kwh_pence})
-    if not pence:
-        return tariffs[0].headline
-    if len(pence) == 1:
-        return f"{pence[0]}p per kWh"
-    return f"{pence[0]}p to {pence[-1]}p per kWh"
+    """One line for a location's list entry: "55.0p per kWh", "30.0p to 80.0p per kWh",
+    "Free to use", "Free on some chargers; 45.0p to 80.0p per kWh on others"."""
+    return summary_words(tariffs)
 
 
 def kw_tenths(watts: int) -> int:
@@ -541,6 +565,59 @@ def _hours_key(loc: ocpi.Location, now: str) -> tuple[bool, ...]:
     return tuple(p.period_end > now for p in periods)
 
 
+@dataclass(slots=True)
+class TownGroup:
+    """The locations of one town on one list page, under a heading the jump list links to."""
+
+    city: str
+    anchor: str
+    letter: str  # "A" … "Z", or "#" for a name that does not start with a letter
+    views: list[LocationView]
+    continued: bool  # the town's list began on the previous page
+
+
+def _initial(city: str) -> str:
+    folded = unicodedata.normalize("NFKD", city.strip()).encode("ascii", "ignore").decode()
+    first = folded[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+def _slug(city: str) -> str:
+    folded = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+
+
+def town_groups(page: list[LocationView], previous_city: str | None = None) -> list[TownGroup]:
+    """``page`` (sorted by town) split into towns, each with a unique, stable anchor.
+
+    Towns are told apart case-insensitively, like the sort order; ``previous_city`` is the last
+    town of the page before, so a town that runs across pages is marked "continued"."""
+    groups: list[TownGroup] = []
+    used: set[str] = set()
+    for v in page:
+        key = v.city.casefold()
+        if groups and groups[-1].city.casefold() == key:
+            groups[-1].views.append(v)
+            continue
+        base = "town-" + (_slug(v.city) or str(len(groups) + 1))
+        anchor, n = base, 1
+        while anchor in used:
+            n += 1
+            anchor = f"{base}-{n}"
+        used.add(anchor)
+        continued = not groups and previous_city is not None and previous_city.casefold() == key
+        groups.append(TownGroup(v.city, anchor, _initial(v.city), [v], continued))
+    return groups
+
+
+def jump_letters(groups: list[TownGroup]) -> list[tuple[str, str]]:
+    """(letter, anchor of the first town on the page with that initial), A to Z, then "#"."""
+    first: dict[str, str] = {}
+    for g in groups:
+        first.setdefault(g.letter, g.anchor)
+    return sorted(first.items(), key=lambda item: (item[0] == "#", item[0]))
+
+
 def _pages(views: list[LocationView]) -> list[list[LocationView]]:
     return [views[i:i + PAGE_SIZE] for i in range(0, len(views), PAGE_SIZE)] or [[]]
 
@@ -560,7 +637,9 @@ ASSET = FileKind("asset")
 LOCATION_PAGE = FileKind("location page", refers_to=(ASSET, LOCATION_OBJECT, LOCATION_FEED, TARIFF_FEED))
 FINDER_DATA_CHUNK = FileKind("finder data chunk", refers_to=(LOCATION_PAGE,))
 FINDER_DATA = FileKind("finder data index", refers_to=(FINDER_DATA_CHUNK,))
-WIDGET = FileKind("embeddable widget", refers_to=(ASSET, LOCATION_OBJECT, LOCATION_FEED, TARIFF_FEED))
+WIDGET_PRICES = FileKind("widget price words", refers_to=(TARIFF_FEED,))
+WIDGET = FileKind("embeddable widget", refers_to=(ASSET, WIDGET_PRICES, LOCATION_OBJECT, LOCATION_FEED,
+                                                  TARIFF_FEED))
 TOP_PAGE = FileKind("top-level page", refers_to=(ASSET, LOCATION_PAGE, FINDER_DATA, WIDGET,
                                                  LOCATION_FEED, TARIFF_FEED))
 SITEMAP_PART = FileKind("sitemap part", refers_to=(TOP_PAGE, LOCATION_PAGE))
@@ -640,6 +719,10 @@ def page_context(dataset: Any, config: Any, cache: PageCache | None, *,
         "types": types.labels,
         "min_power_options": MIN_POWER_OPTIONS,
         "rounding": "Prices include VAT and are rounded half up to the nearest tenth of a penny.",
+        "resize_listener": RESIZE_LISTENER,
+        "links_height": LINKS_WIDGET_HEIGHT,
+        "widget_base": WIDGET_BASE_HEIGHT,
+        "widget_per_evse": WIDGET_EVSE_HEIGHT,
     }
     site = {
         **stable,
@@ -685,6 +768,7 @@ def location_pages(ctx: PageContext, out: Rendered) -> None:
             body = location_tpl.render(
                 site=ctx.site, root="../", page="location", v=view, frag=ctx.frag,
                 canonical=ctx.canonical(view.href), embed_path=embed_path(view.id),
+                embed_height=widget_height(len(view.evses)),
             ).encode()
             if cache is not None:
                 cache.misses += 1
@@ -712,14 +796,19 @@ def finder_pages(ctx: PageContext, out: Rendered) -> None:
     lists: dict[str, tuple[tuple[Any, ...], bytes]] = {}
     for n, page in enumerate(pages, start=1):
         key = list_page_key(n)
-        list_key = (pager_key, ctx.counts["locations"], ctx.counts["evses"], tuple(page))
+        previous_city = pages[n - 2][-1].city if n > 1 and pages[n - 2] else None
+        list_key = (pager_key, ctx.counts["locations"], ctx.counts["evses"], previous_city,
+                    tuple(page))
         hit = cache.lists.get(key) if cache is not None else None
-        if hit is not None and hit[0][:3] == list_key[:3] and len(hit[0][3]) == len(page) and all(
-                a is b for a, b in zip(hit[0][3], page)):
+        if hit is not None and hit[0][:4] == list_key[:4] and len(hit[0][4]) == len(page) and all(
+                a is b for a, b in zip(hit[0][4], page)):
             body = hit[1]
         else:
+            groups = town_groups(page, previous_city)
             body = index_tpl.render(
                 site=ctx.site, root="", page="finder", views=page, number=n, pager=pager,
+                groups=groups, letters=jump_letters(groups),
+                jump=len(groups) >= TOWN_JUMP_MIN,
                 canonical=ctx.canonical("" if n == 1 else key),
             ).encode()
         lists[key] = (list_key, body)
@@ -755,18 +844,33 @@ def open_data_page(ctx: PageContext, out: Rendered) -> None:
         example=example,
         links_path=EMBED_LINKS,
         location_path=embed_path(example.id if example else "LOCATION-ID"),
+        location_height=widget_height(len(example.evses) if example else 2),
         locations_path=LOCATIONS_FEED,
         tariffs_path=TARIFFS_FEED,
     ).encode(), TOP_PAGE)
 
 
+def prices_data(tariffs: list[ocpi.Tariff], words: dict[str, TariffWords]) -> bytes:
+    """``embed/prices.json``: every published tariff in the words the pages use, for the
+    live-status widget (which reads raw OCPI JSON and must not redo the VAT rounding):
+    ``{id: [headline, free, [p/kWh incl. VAT, …]]}``."""
+    table = {}
+    for t in tariffs:
+        tw = words[t.id]
+        table[t.id] = [tw.headline, tw.free, [str(p) for p in tw.kwh_pence]]
+    return orjson.dumps({"format": PRICES_FORMAT, "tariffs": table}, option=orjson.OPT_SORT_KEYS)
+
+
 def widgets(ctx: PageContext, out: Rendered) -> None:
-    """``embed/*.html``: the Data Links and live-status widgets for an iframe."""
+    """``embed/*.html``: the Data Links and live-status widgets for an iframe, and the tariffs
+    in words that the live-status widget shows (``embed/prices.json``)."""
+    out.add(EMBED_PRICES, prices_data(ctx.dataset.tariffs, ctx.tariff_map), WIDGET_PRICES)
     out.add(EMBED_LINKS, ctx.env.get_template("embed-links.html").render(
         site=ctx.site, root="../", page="embed-links", canonical=None,
     ).encode(), WIDGET)
     out.add(EMBED_LOCATION, ctx.env.get_template("embed-location.html").render(
         site=ctx.site, root="../", page="embed-location", canonical=None,
+        prices_path=EMBED_PRICES,
     ).encode(), WIDGET)
 
 

@@ -269,7 +269,36 @@ def tariff_words(tariff: ocpi.Tariff) -> TariffWords:
     )
 
 
+def _range_words(tariffs: list[TariffWords]) -> str:
+    """The per-kWh range of priced tariffs: "55.0p per kWh", "30.0p to 80.0p per kWh"."""
+    pence = sorted({p for t in tariffs for p in t.kwh_pence})
+    if not pence:
+        return tariffs[0].headline  # not in GBP: the first tariff's own words
+    if len(pence) == 1:
+        return f"{pence[0]}p per kWh"
+    return f"{pence[0]}p to {pence[-1]}p per kWh"
+
+
+def summary_words(tariffs: list[TariffWords]) -> str:
+    """One line for several tariffs (a location's, or one charger's), in the order met.
+
+    "55.0p per kWh", "30.0p to 80.0p per kWh", "Free to use" when every tariff is free, and
+    "Free on some chargers; 45.0p to 80.0p per kWh on others" when only some are: a free
+    charger never shows as "0.0p" at the bottom of a range. ``templates/assets/app.js``
+    (``priceSummary``) applies the same rule in the widget.
+    """
+    if not tariffs:
+        return "Price not published"
+    priced = [t for t in tariffs if not t.free]
+    if not priced:
+        return "Free to use"
+    text = _range_words(priced)
+    if len(priced) < len(tariffs):
+        return f"Free on some chargers; {text} on others"
+    return text
+
+
 __all__ = [
     "PriceLine", "TariffWords", "format_money", "format_rate", "incl_vat", "pence_incl_vat",
-    "restriction_words", "round_tenth", "tariff_words",
+    "restriction_words", "round_tenth", "summary_words", "tariff_words",
 ]

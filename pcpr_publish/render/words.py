@@ -34,7 +34,7 @@ STATUS_WORDS: dict[str, str] = {
 
 #: A longer explanation, for the title/description of a status.
 STATUS_DETAILS: dict[str, str] = {
-    "AVAILABLE": "free to use now",
+    "AVAILABLE": "not in use, ready to charge",
     "CHARGING": "a vehicle is using it",
     "RESERVED": "reserved for another driver",
     "BLOCKED": "the bay is blocked, for example by a parked vehicle",

@@ -132,6 +132,16 @@
     }
   }
 
+  /* Pages opened straight from the disk (file://): browsers refuse their data requests. */
+  var FROM_FILE = window.location.protocol === 'file:';
+
+  /* "… run <code>pcpr serve site</code> and open the address it prints." */
+  function serveHint(node, before, after) {
+    node.appendChild(document.createTextNode(before));
+    node.appendChild(el('code', null, 'pcpr serve site'));
+    node.appendChild(document.createTextNode(after));
+  }
+
   function finder() {
     var form = byId('finder');
     if (!form || !window.fetch || !window.URLSearchParams) return;
@@ -139,9 +149,33 @@
       avail = form.elements.available;
     var status = byId('finder-status'), search = byId('search'), browse = byId('browse');
     var list = byId('results'), more = byId('more');
+    var filters = byId('filters'), filtersLabel = byId('filters-label');
     var PAGE = 50;
     var meta = null, rows = [], loadedChunks = 0, failed = false, shown = PAGE, matches = [];
     var availableIndex = -1;
+
+    /* Search cannot work: say so, and leave the server-rendered list (every location, by town)
+       exactly as it is without JavaScript. Never "No locations match" from missing data. */
+    function unavailable(reason) {
+      if (failed) return;
+      failed = true;
+      form.setAttribute('data-state', reason);
+      form.hidden = true;
+      search.hidden = true;
+      browse.hidden = false;
+      clear(status);
+      status.className = 'finder-status finder-notice';
+      if (reason === 'file') {
+        serveHint(status, 'Search needs the site to be served over HTTP: browsers block it on ' +
+          'pages opened from a file. Run ', ' (where site is the folder that holds this page) ' +
+          'and open the address it prints. The list below shows every location.');
+      } else {
+        status.textContent = 'Search is unavailable: the location data could not be loaded. ' +
+          'The list below shows every location.';
+      }
+    }
+
+    if (FROM_FILE) { unavailable('file'); return; }
     form.hidden = false;
     form.setAttribute('data-state', 'loading');
 
@@ -150,6 +184,21 @@
     setSelect(type, params.get('type'));
     setSelect(minkw, params.get('minkw'));
     avail.checked = params.get('available') === '1';
+
+    /* Filters: open on wide screens; behind a "Filters" summary on phones, so the first
+       results fit on the first screen. The summary says how many are set. */
+    var wide = window.matchMedia ? window.matchMedia('(min-width: 40rem)') : null;
+    function fitFilters() { if (!wide || wide.matches) filters.open = true; }
+    function filtersText() {
+      var n = (type.value ? 1 : 0) + (minkw.value ? 1 : 0) + (avail.checked ? 1 : 0);
+      filtersLabel.textContent = n ? 'Filters (' + n + ' chosen)' : 'Filters';
+    }
+    fitFilters();
+    filtersText();
+    if (wide) {
+      if (wide.addEventListener) wide.addEventListener('change', fitFilters);
+      else if (wide.addListener) wide.addListener(fitFilters);
+    }
 
     function active() {
       return q.value.trim() !== '' || type.value !== '' || minkw.value !== '' || avail.checked;
@@ -238,10 +287,10 @@
     }
 
     function statusText() {
-      var loading = meta && loadedChunks < meta.chunks.length && !failed;
+      var loading = meta && loadedChunks < meta.chunks.length;
       var n = matches.length;
       var text;
-      if (!meta && !failed) return 'Loading the list of locations…';
+      if (!meta) return 'Loading the list of locations…';
       if (n === 0 && !loading) {
         text = 'No locations match. Try a town, a street or the first part of a postcode.';
       } else {
@@ -265,11 +314,13 @@
     }
 
     function update(resetPaging) {
+      if (failed) return;  // the notice and the plain list stay
       syncUrl();
+      filtersText();
       if (!active()) {
         search.hidden = true;
         browse.hidden = false;
-        status.textContent = failed ? status.textContent : '';
+        status.textContent = '';
         return;
       }
       browse.hidden = true;
@@ -306,6 +357,7 @@
     if (active()) update(true);
 
     fetch(form.getAttribute('data-index'), { cache: 'no-cache' }).then(json).then(function (m) {
+      if (!m || !m.chunks || !m.statuses || !m.types) throw new Error('not a finder index');
       meta = m;
       meta.statuses.forEach(function (s, i) { if (s[0] === 'AVAILABLE') availableIndex = i; });
       var loads = m.chunks.map(function (url) {
@@ -316,20 +368,15 @@
       var chain = Promise.resolve();
       loads.forEach(function (load) {
         chain = chain.then(function () { return load; }).then(function (chunk) {
+          if (failed) return;
           chunk.rows.forEach(function (row) { rows.push(prepare(row)); });
           loadedChunks++;
           if (active()) update(false);
         });
       });
       if (!m.chunks.length && active()) update(false);
-      return chain.then(function () { form.setAttribute('data-state', 'ready'); });
-    }).catch(function () {
-      failed = true;
-      form.setAttribute('data-state', 'failed');
-      status.textContent = 'Search is not available right now. The list of all locations below still works.';
-      search.hidden = true;
-      browse.hidden = false;
-    });
+      return chain.then(function () { if (!failed) form.setAttribute('data-state', 'ready'); });
+    }).catch(function () { unavailable('failed'); });
   }
 
   /* ------------------------------------------------------------ live-status widget */
@@ -357,28 +404,105 @@
     }
   }
 
+  /* Prices in words, the rule of pricing.summary_words: each entry is a tariff from
+     embed/prices.json, [headline, free, [p/kWh incl. VAT, …]], in the order first met. */
+  function priceSummary(entries) {
+    if (!entries.length) return 'Price not published';
+    var priced = entries.filter(function (t) { return !t[1]; });
+    if (!priced.length) return 'Free to use';
+    var seen = {}, pence = [], text;
+    priced.forEach(function (t) {
+      t[2].forEach(function (p) { if (!seen[p]) { seen[p] = true; pence.push(p); } });
+    });
+    pence.sort(function (a, b) { return Number(a) - Number(b); });
+    if (!pence.length) text = priced[0][0];
+    else if (pence.length === 1) text = pence[0] + 'p per kWh';
+    else text = pence[0] + 'p to ' + pence[pence.length - 1] + 'p per kWh';
+    return priced.length < entries.length ? 'Free on some chargers; ' + text + ' on others' : text;
+  }
+
+  /* A connector's tariff in prices.json: its first tariff id that is there (ids compared
+     exactly, then ignoring case), like the location pages. */
+  function tariffFinder(prices) {
+    var exact = (prices && prices.tariffs) || {}, folded = {};
+    Object.keys(exact).sort().forEach(function (id) {
+      var key = id.toLowerCase();
+      if (!(key in folded)) folded[key] = id;
+    });
+    return function (connector) {
+      var ids = connector.tariff_ids || [];
+      for (var i = 0; i < ids.length; i++) {
+        var id = Object.prototype.hasOwnProperty.call(exact, ids[i]) ? ids[i] : folded[String(ids[i]).toLowerCase()];
+        if (id !== undefined) return id;
+      }
+      return null;
+    };
+  }
+
+  /* Tell the embedding page how tall this widget is, so that its frame can fit it (the embed
+     snippet on the open-data page includes the few lines that listen). */
+  function postHeight() {
+    if (window.parent === window || !window.parent.postMessage) return;
+    var last = 0;
+    function post() {
+      var height = Math.ceil(body.getBoundingClientRect().height);
+      if (height > 0 && height !== last) {
+        last = height;
+        window.parent.postMessage({ pcprHeight: height }, '*');
+      }
+    }
+    if (window.ResizeObserver) new window.ResizeObserver(post).observe(body);
+    window.addEventListener('load', post);
+    post();
+  }
+
+  /* On our own pages (the open-data page's preview), fit frames of our widgets the same way. */
+  function fitFrames() {
+    window.addEventListener('message', function (event) {
+      var height = Number(event.data && event.data.pcprHeight);
+      var frames = document.getElementsByTagName('iframe');
+      for (var i = 0; i < frames.length; i++) {
+        if (height > 0 && frames[i].contentWindow === event.source) {
+          frames[i].style.height = Math.min(height, 5000) + 'px';
+        }
+      }
+    });
+  }
+
   function embedLocation() {
-    var summary = byId('widget-summary');
+    var summary = byId('widget-summary'), widget = byId('widget'), price = byId('widget-price');
     if (!window.fetch || !window.URLSearchParams) return;
     var id = new URLSearchParams(window.location.search).get('location');
+    if (FROM_FILE) {
+      clear(summary);
+      serveHint(summary, 'Live status needs the site to be served over HTTP: browsers block it ' +
+        'on pages opened from a file. Run ', ' and open the address it prints.');
+      widget.setAttribute('data-state', 'file');
+      return;
+    }
     if (!id) {
       summary.textContent = 'No location chosen: add ?location=<location id> to the address of this page.';
+      widget.setAttribute('data-state', 'no-location');
       return;
     }
     var segment = encodeURIComponent(pyQuote(id));
     var url = ROOT + 'locations/' + segment + '.json';
-    byId('widget-link').setAttribute('href', ROOT + 'locations/' + segment + '.html');
+    var link = byId('widget-link');
     var list = byId('widget-evses');
+    var timer = null;
 
-    function show(doc) {
+    function show(doc, prices) {
       var loc = doc.data;
       var zone = loc.time_zone || 'Europe/London';
+      var tariffOf = tariffFinder(prices);
+      link.setAttribute('href', ROOT + 'locations/' + segment + '.html');
+      link.textContent = 'Details, prices and opening hours';
       byId('widget-name').textContent = loc.name || loc.address;
       var address = byId('widget-address');
       address.textContent = loc.address + ', ' + loc.city + (loc.postal_code ? ' ' + loc.postal_code : '');
       address.hidden = false;
       clear(list);
-      var statuses = [];
+      var statuses = [], all = [], seen = {};
       (loc.evses || []).forEach(function (evse, n) {
         statuses.push(evse.status);
         var words = WORDS.statuses[evse.status] || WORDS.statuses.UNKNOWN;
@@ -387,28 +511,59 @@
         head.appendChild(el('span', null, 'Charger ' + (evse.physical_reference || String(n + 1))));
         head.appendChild(badge(words[0], words[1]));
         li.appendChild(head);
+        var ids = [], own = {};
         var parts = evse.connectors.map(function (c) {
           var label = WORDS.labels[c.standard + '|' + c.format] || c.standard;
-          return label + ', ' + kw(powerTenths(c));
+          var tid = prices ? tariffOf(c) : null;
+          if (tid !== null && !own[tid]) { own[tid] = true; ids.push(tid); }
+          if (tid !== null && !seen[tid]) { seen[tid] = true; all.push(tid); }
+          return [label + ', ' + kw(powerTenths(c)), tid];
         });
-        li.appendChild(el('p', null, parts.join(' · ')));
+        var shared = ids.length === 1 && parts.every(function (p) { return p[1] === ids[0]; });
+        li.appendChild(el('p', 'widget-connectors', parts.map(function (p) {
+          return p[0] + (prices && !shared ? ', ' + (p[1] === null ? 'price not published'
+            : prices.tariffs[p[1]][0]) : '');
+        }).join(' · ')));
+        if (prices && shared) li.appendChild(el('p', 'widget-evse-price', prices.tariffs[ids[0]][0]));
         list.appendChild(li);
       });
       var a = availability(statuses);
       clear(summary);
       summary.appendChild(badge(a[0], a[1]));
+      price.textContent = prices ? priceSummary(all.map(function (t) { return prices.tariffs[t]; }))
+        : 'not available right now (see the details page)';
+      price.parentNode.hidden = false;
       byId('widget-updated').textContent = 'Status as of ' + timeWords(doc.timestamp, zone);
-      byId('widget').setAttribute('data-state', 'ready');
+      widget.setAttribute('data-state', 'ready');
+    }
+
+    function notFound() {
+      clearInterval(timer);
+      byId('widget-name').textContent = 'Location not found';
+      summary.textContent = 'No location with id \u201c' + id + '\u201d is published here.';
+      link.setAttribute('href', ROOT + 'index.html');
+      link.textContent = 'Find a charge point';
+      widget.setAttribute('data-state', 'not-found');
     }
 
     function load() {
-      fetch(url, { cache: 'no-cache' }).then(json).then(show).catch(function () {
+      var prices = fetch(ROOT + price.getAttribute('data-prices'), { cache: 'no-cache' }).then(json)
+        .then(function (p) { return p && p.tariffs ? p : null; }, function () { return null; });
+      fetch(url, { cache: 'no-cache' }).then(function (response) {
+        // S3 answers 403 for a key that is not there when listing is not allowed
+        if (response.status === 404 || response.status === 403) return 'missing';
+        return json(response);
+      }).then(function (doc) {
+        if (doc === 'missing') { notFound(); return; }
+        if (!doc || !doc.data) throw new Error('not an OCPI location');
+        return prices.then(function (p) { show(doc, p); });
+      }).catch(function () {
         summary.textContent = 'Live status is not available for this location right now.';
-        byId('widget').setAttribute('data-state', 'failed');
+        widget.setAttribute('data-state', 'failed');
       });
     }
     load();
-    setInterval(load, 30000);
+    timer = setInterval(load, 30000);
   }
 
   /* ------------------------------------------------------------ start */
@@ -417,5 +572,7 @@
   copyButtons();
   var page = body.getAttribute('data-page');
   if (page === 'finder') finder();
+  if (page === 'open-data') fitFrames();
   if (page === 'embed-location') embedLocation();
+  if (page === 'embed-location' || page === 'embed-links') postHeight();
 })();
