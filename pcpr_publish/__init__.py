@@ -43,14 +43,14 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
-    from pcpr_publish.commands.publish import build, publish
-    from pcpr_publish.config import Config, RunOptions, load_config
-    from pcpr_publish.engine.publisher import CycleResult, Publisher, build_site
-    from pcpr_publish.errors import PcprError
-    from pcpr_publish.notices import NOTICE_TYPES, Notice, Report
-    from pcpr_publish.pipeline.dataset import Dataset, build_dataset
-    from pcpr_publish.read import load_input
-    from pcpr_publish.stores import Store, open_store
+    from pcpr_publish.commands.publish import build, publish  # noqa: F401
+    from pcpr_publish.config import Config, RunOptions, load_config  # noqa: F401
+    from pcpr_publish.engine.publisher import CycleResult, Publisher, build_site  # noqa: F401
+    from pcpr_publish.errors import PcprError  # noqa: F401
+    from pcpr_publish.notices import NOTICE_TYPES, Notice, Report  # noqa: F401
+    from pcpr_publish.pipeline.dataset import Dataset, build_dataset  # noqa: F401
+    from pcpr_publish.read import load_input  # noqa: F401
+    from pcpr_publish.stores import Store, open_store  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

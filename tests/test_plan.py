@@ -469,3 +469,29 @@ def test_a_failed_upload_skips_the_rest_of_its_tier() -> None:
                                           r"feeds, manifest and deletions were not written"):
         execute(make_plan(s, None, {}), s, store, workers=1)
     assert [k for _, k in store.log] == [PENDING_KEY, "tariffs.json"]
+
+
+def test_a_shrink_in_small_steps_is_refused_once_it_adds_up(publish: Publisher, store: RecordingStore) -> None:
+    """Each step removes less than the 10% limit, but the guard measures against the largest of
+    the last publishes, so the step that takes the total past 10% is refused."""
+    doc = sample(60)
+    publish(doc)
+    ids = published_ids(store)
+    start = len(ids)
+    step = max(1, start // 20)  # about 5% per step
+    current = doc
+    for _ in range(2):
+        current, _gone = drop_public_sites(current, published_ids(store), step)
+        publish(current)
+    assert len(published_ids(store)) == start - 2 * step
+    recent = json.loads(store.objects[MANIFEST_KEY][0])["recent_locations"]
+    assert recent == [start, start - step, start - 2 * step]
+    smaller, _gone = drop_public_sites(current, published_ids(store), step)
+    assert step / (start - 2 * step) < 0.10 < (3 * step) / start
+    store.reset_log()
+    with pytest.raises(GuardError, match="published recently"):
+        publish(smaller)
+    assert store.log == []
+    # --allow-shrink publishes it and starts the memory afresh.
+    publish(smaller, allow_shrink=True)
+    assert json.loads(store.objects[MANIFEST_KEY][0])["recent_locations"] == [start - 3 * step]

@@ -50,19 +50,49 @@ def parse_manifest(raw: bytes | None) -> dict[str, ManifestEntry] | None:
         return None
 
 
-def render_manifest(site: Mapping[str, SiteFile]) -> bytes:
+#: How many earlier publishes' location counts the manifest remembers (for the shrink guard).
+RECENT = 10
+
+
+def render_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None) -> bytes:
     files = {
         key: {"sha256": f.sha256, "size": f.size, "content_type": f.content_type,
               "cache_control": f.cache_control}
         for key, f in sorted(site.items())
         if key != MANIFEST_KEY
     }
-    return orjson.dumps({"format": MANIFEST_FORMAT, "files": files}, option=orjson.OPT_SORT_KEYS)
+    doc: dict[str, object] = {"format": MANIFEST_FORMAT, "files": files}
+    if recent:
+        doc["recent_locations"] = recent[-RECENT:]
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
-def with_manifest(site: Mapping[str, SiteFile]) -> dict[str, SiteFile]:
-    """The site plus its manifest (the manifest describes every other file)."""
-    body = render_manifest(site)
+def parse_recent(raw: bytes | None) -> list[int]:
+    """The location counts of the last publishes, as the manifest remembers them (oldest first)."""
+    if raw is None:
+        return []
+    try:
+        values = orjson.loads(raw).get("recent_locations", [])
+        return [int(v) for v in values if isinstance(v, int) and v >= 0][-RECENT:]
+    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+        return []
+
+
+def next_recent(recent: list[int], count: int, *, reset: bool = False) -> list[int]:
+    """The counts to remember after publishing ``count`` locations. A repeat of the last count
+    is not stored again (a republish changes nothing); an allowed shrink starts afresh."""
+    if reset:
+        return [count]
+    out = list(recent)
+    if not out or out[-1] != count:
+        out.append(count)
+    return out[-RECENT:]
+
+
+def with_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None) -> dict[str, SiteFile]:
+    """The site plus its manifest (the manifest describes every other file, and remembers the
+    location counts of the last publishes for the shrink guard)."""
+    body = render_manifest(site, recent)
     out = dict(site)
     out[MANIFEST_KEY] = SiteFile(MANIFEST_KEY, body, content_type(MANIFEST_KEY), "no-cache",
                                  hashlib.sha256(body).hexdigest(), MANIFEST)

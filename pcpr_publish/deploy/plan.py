@@ -238,17 +238,29 @@ def make_bridges(site: Mapping[str, SiteFile],
     return out
 
 
-def check_shrink(plan: Plan, max_ratio: float, allow_shrink: bool) -> None:
-    """Refuse a publish that would remove more than ``max_ratio`` of the published Locations."""
-    if allow_shrink or plan.remote_locations == 0:
+def check_shrink(plan: Plan, max_ratio: float, allow_shrink: bool,
+                 recent: list[int] | None = None) -> None:
+    """Refuse a publish that would leave fewer than ``1 - max_ratio`` of the published Locations,
+    measured against the largest of the last publishes (``recent``) as well as what the target
+    holds now, so that a shrink cannot slip through in small steps."""
+    if allow_shrink:
         return
-    removed = sum(1 for s in plan.deletes if _owned(s.key, plan.guarded))
-    if removed / plan.remote_locations > max_ratio:
+    if plan.remote_locations:
+        removed = sum(1 for s in plan.deletes if _owned(s.key, plan.guarded))
+        if removed / plan.remote_locations > max_ratio:
+            raise GuardError(
+                f"refusing to publish: {removed} of {plan.remote_locations} published locations "
+                f"({removed / plan.remote_locations:.0%}) would be removed, more than the "
+                f"{max_ratio:.0%} limit; nothing was changed (use --allow-shrink if this is "
+                "intended)")
+    baseline = max(recent or [0])
+    lost = baseline - plan.local_locations
+    if baseline and lost / baseline > max_ratio:
         raise GuardError(
-            f"refusing to publish: {removed} of {plan.remote_locations} published locations "
-            f"({removed / plan.remote_locations:.0%}) would be removed, more than the "
-            f"{max_ratio:.0%} limit; nothing was changed (use --allow-shrink if this is intended)"
-        )
+            f"refusing to publish: {plan.local_locations} locations where {baseline} were "
+            f"published recently ({lost / baseline:.0%} fewer), more than the {max_ratio:.0%} "
+            "limit, even if in smaller steps; nothing was changed (use --allow-shrink if this "
+            "is intended)")
 
 
 __all__ = [

@@ -33,8 +33,10 @@ from pcpr_publish.deploy.manifest import (
     PENDING_KEY,
     ManifestEntry,
     manifest_entries,
+    next_recent,
     parse_manifest,
     parse_pending,
+    parse_recent,
     with_manifest,
     with_pending,
 )
@@ -156,6 +158,7 @@ class Publisher:
         self.remote: dict[str, ManifestEntry] | None = None  # what the target holds, when known
         self.previous: Previous | None = None
         self.last_site: dict[str, SiteFile] = {}
+        self.recent: list[int] = []  # location counts of the last publishes (shrink guard)
         self._failed = False
 
     @property
@@ -283,16 +286,22 @@ class Publisher:
             check_export_age(dataset, self.config.publish.max_export_age)
 
         t = time.monotonic()
-        site = build_site(dataset, self.config, self.render_state, live=self.options.live)
+        files = render_site(dataset, self.config, self.render_state, live=self.options.live)
         timings["render"] = time.monotonic() - t
 
         t = time.monotonic()
         listing = None
         if self.remote is None:
+            raw_manifest = store.read(MANIFEST_KEY)
+            self.recent = parse_recent(raw_manifest)
             # An interrupted run's keys are unknown, whatever the manifest says.
-            self.remote = with_pending(parse_manifest(store.read(MANIFEST_KEY)),
+            self.remote = with_pending(parse_manifest(raw_manifest),
                                        parse_pending(store.read(PENDING_KEY)))
             listing = store.list()
+        count = sum(1 for f in files.values() if f.kind.shrink_guarded)
+        recent = next_recent(self.recent, count, reset=self.options.allow_shrink)
+        site = with_manifest(files, recent)
+        if listing is not None:
             published = {k: store.read(k) for k in bridged_keys(site) if k in listing}
         else:
             published = {k: self.last_site[k].body for k in bridged_keys(site) if k in self.last_site}
@@ -301,7 +310,8 @@ class Publisher:
         plan = make_plan(site, self.remote, listing, bridges)
         timings["plan"] = time.monotonic() - t
         if self.options.guards:
-            check_shrink(plan, self.config.publish.max_shrink, self.options.allow_shrink)
+            check_shrink(plan, self.config.publish.max_shrink, self.options.allow_shrink,
+                         self.recent)
         if dry_run:
             self.remote = None  # nothing was written; the next real run reads the target again
             self.previous = None
@@ -312,6 +322,7 @@ class Publisher:
         deployed = self._deploy(plan, site, dataset)
         timings["upload"] = time.monotonic() - t
         self.last_site = site
+        self.recent = recent
         self._write_report(dataset, published=True)
         return result(site, plan, deployed)
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from pcpr_publish.engine.publisher import CycleResult
 
-
 #: How many removed files the summary line names (the report's plan has them all).
 REMOVED_SHOWN = 10
 
