@@ -17,6 +17,7 @@ from pcpr_publish import __version__
 from pcpr_publish.cli.options import input_options, run_options
 from pcpr_publish.errors import PcprError
 
+
 def exit_codes_help(*rows: tuple[int, str]) -> str:
     """An epilog's "Exit codes:" block (click keeps it as written: ``\\b``)."""
     lines = "".join(f"  {code:>3}  {meaning}\n" for code, meaning in rows)
@@ -263,6 +264,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         options = run_options(export, allow_shrink=allow_shrink, statuses=statuses,
                               keep_state=True, live=True, **inputs)
         publisher = Publisher(list(export), target, config, options)
+        _warn(publisher.warnings)
         sys.exit(watch_loop(publisher, interval=interval, log=RunLog(log_format)))
     options = run_options(export, allow_shrink=allow_shrink, statuses=statuses, **_progress(),
                           **inputs)
@@ -270,6 +272,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
     if dry_run:
         from pcpr_publish.commands.plan_text import plan_lines
 
+        _warn(result.warnings)
         for line in plan_lines(result.plan):
             click.echo(line)
         return
@@ -395,8 +398,14 @@ def _progress() -> dict[str, Any]:
     return {"upload_progress": Bar("upload"), "build_progress": Bar("validate")}
 
 
+def _warn(warnings: list[str]) -> None:
+    for text in warnings:
+        click.echo(f"pcpr: warning: {text}", err=True)
+
+
 def _print_outcome(result: Any, target: str, log_format: str = "text") -> None:
     """One summary line per run (text, or JSON for log shippers)."""
+    _warn(result.warnings)
     from pcpr_publish.engine.progress import RunLog
     from pcpr_publish.engine.summary import summary_fields, summary_text
 

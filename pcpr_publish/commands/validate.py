@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.engine.report import report_document, summary_table, write_report
+from pcpr_publish.errors import InputError
 from pcpr_publish.pipeline.dataset import build_dataset
 from pcpr_publish.read import load_input, relocate_notices
 from pcpr_publish.read.overlay import load_overlay
@@ -22,6 +24,12 @@ def validate_export(
     """Print the summary table; return the exit code (1 when --strict and errors were found)."""
     options = options or RunOptions()
     paths = [inputs] if isinstance(inputs, str) else list(inputs)
+    if json_path:
+        target = Path(json_path).resolve()
+        for name in paths + ([options.statuses] if options.statuses else []):
+            if Path(name).resolve() == target:
+                raise InputError(json_path, None, "is an input of this run; --json would "
+                                 "overwrite it (choose another path)")
     loaded = load_input(paths, options.effective_format,
                         **options.input_kwargs(config.operator_defaults()))
     overlay = load_overlay(options.statuses) if options.statuses else None

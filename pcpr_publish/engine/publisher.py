@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pcpr_publish.common.dates import parse_datetime
@@ -72,6 +73,29 @@ def _signature(paths: Sequence[str]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def check_inputs_are_safe(inputs: Sequence[str], report_path: str, store: Store) -> None:
+    """pcpr never destroys its own inputs: the report must not overwrite one, and no input may
+    lie inside the published output (where a later run would treat it as a stale file)."""
+    report = Path(report_path).resolve()
+    for name in inputs:
+        path = Path(name)
+        if path.resolve() == report:
+            raise InputError(report_path, None, "is an input of this run; the report would "
+                             "overwrite it (choose another --report path)")
+        if store.holds_path(name):
+            raise InputError(name, None, f"lies inside the published output {store.url}; keep "
+                             "exports and overlays outside it")
+
+
+def looks_published(path: str) -> str | None:
+    """Why the folder of ``path`` looks like something a web server publishes, or None."""
+    folder = Path(path).resolve().parent
+    for marker in ("index.html", "index.htm", "_pcpr/manifest.json"):
+        if (folder / marker).exists():
+            return f"it holds {marker}"
+    return None
+
+
 def read_previous(store: Store, report: Report) -> Previous:
     """The feeds the target holds now, for rule 8 (unchanged objects keep last_updated)."""
     try:
@@ -115,6 +139,7 @@ class CycleResult:
     loaded: LoadedExport | None = None
     report_path: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 #: Called after every cycle that published (not after dry runs or failures), in order.
@@ -148,6 +173,15 @@ class Publisher:
         if self.store.holds_path(self.report_path):
             raise InputError(self.report_path, None, "the report must not be written inside the "
                              f"published output {target} (it names private sites)")
+        check_inputs_are_safe(self.inputs + ([self.options.statuses] if self.options.statuses
+                                             else []), self.report_path, self.store)
+        #: Things a person should know that do not stop the run (the CLI prints them).
+        self.warnings: list[str] = []
+        exposed = looks_published(self.report_path)
+        if exposed:
+            self.warnings.append(f"the report {self.report_path} is in a folder that looks "
+                                 f"published ({exposed}); it names private sites, so give "
+                                 "--report a path outside anything a web server serves")
         self.after_cycle: list[CycleHook] = []
         self.loaded: LoadedExport | None = None
         self.overlay: Overlay | None = None
@@ -276,7 +310,7 @@ class Publisher:
 
         def result(site: dict[str, SiteFile], plan: Plan, deployed: DeployResult | None) -> CycleResult:
             return CycleResult(dataset, site, plan, deployed, reason, sites_rebuilt, loaded,
-                               self.report_path, timings)
+                               self.report_path, timings, list(self.warnings))
 
         if self.strict and dataset.report.has_errors:
             self._write_report(dataset, published=False)
@@ -315,8 +349,7 @@ class Publisher:
         if dry_run:
             self.remote = None  # nothing was written; the next real run reads the target again
             self.previous = None
-            self._write_report(dataset, published=False)
-            return result(site, plan, None)
+            return result(site, plan, None)  # a dry run writes nothing, not even the report
 
         t = time.monotonic()
         deployed = self._deploy(plan, site, dataset)

@@ -6,6 +6,7 @@ Never written into the published target: it names private sites.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +40,13 @@ def report_document(
 
 
 def write_report(path: str | Path, document: dict[str, Any]) -> None:
+    """Write the report readable by its owner only (0600): it names private sites and fields."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    os.chmod(p, 0o600)  # an existing report keeps its old mode through O_CREAT
 
 
 #: Longest problem text a row of the summary table shows; the JSON report has it in full.

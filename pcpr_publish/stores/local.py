@@ -33,6 +33,10 @@ class LocalStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.url = str(self.root)
+        resolved = self.root.resolve()
+        if resolved == Path(resolved.anchor):
+            raise InputError(self.url, None, "is the root of the file system; publish into a "
+                             "folder of its own (e.g. /var/www/opendata)")
 
     def default_report_path(self) -> str:
         """``site`` → ``site.report.json``, beside the folder."""
@@ -45,14 +49,31 @@ class LocalStore:
         return p == out or out in p.parents
 
     def check_ours(self, marker_key: str) -> None:
-        """Never write into (and later delete from) a folder pcpr did not make."""
-        if self.root.exists() and not self.root.is_dir():
-            raise InputError(self.url, None, "output exists and is not a folder")
-        pending = marker_key.rsplit("/", 1)[0] + "/pending.json"  # a stopped first build's
-        if (self.root.is_dir() and any(self.root.iterdir()) and self.read(marker_key) is None
-                and self.read(pending) is None):
-            raise InputError(self.url, None, "output folder is not empty and was not made by pcpr "
-                             f"(no {marker_key}); choose an empty or new folder")
+        """Never write into (and later delete from) a folder pcpr did not make, nor into a
+        path that cannot be a folder."""
+        if self.root.is_symlink() and not self.root.exists():
+            raise InputError(self.url, None, "is a symbolic link to something that does not "
+                             "exist; point --out at a folder")
+        for parent in [self.root, *self.root.parents]:
+            if parent.exists() and not parent.is_dir():
+                what = "output exists and is not a folder" if parent == self.root else (
+                    f"{parent} is a file, so no folder can be made under it")
+                raise InputError(self.url, None, what)
+        if not self.root.is_dir():
+            return
+        internal = marker_key.rsplit("/", 1)[0]  # _pcpr
+        pending = f"{internal}/pending.json"
+        if self.read(marker_key) is not None or self.read(pending) is not None:
+            return
+        entries = list(self.root.iterdir())
+        if not entries:
+            return
+        if [e.name for e in entries] == [internal] and all(
+                p.name == "lock" or p.name.startswith("lock.stale-")
+                for p in (self.root / internal).iterdir()):
+            return  # another first build is starting: its lock will say so
+        raise InputError(self.url, None, "output folder is not empty and was not made by pcpr "
+                         f"(no {marker_key}); choose an empty or new folder")
 
     def _path(self, key: str) -> Path:
         # Checked by string, not resolve(): that stats every component.
