@@ -183,6 +183,9 @@ class Publisher:
                                  f"published ({exposed}); it names private sites, so give "
                                  "--report a path outside anything a web server serves")
         self.after_cycle: list[CycleHook] = []
+        # One owner for the publisher's whole life: a watch process whose lock release failed
+        # during an outage takes its own lock again instead of waiting for it to go stale.
+        self.lock_owner = f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
         self.loaded: LoadedExport | None = None
         self.overlay: Overlay | None = None
         self._export_sig: tuple[Any, ...] | None = None
@@ -238,7 +241,7 @@ class Publisher:
         # Single writer: the lock is held from reading what the target holds until the last
         # deletion, so a plan is never made from a state another publish is changing.
         store = self.store
-        owner = f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
+        owner = self.lock_owner
         try:
             store.acquire_lock(owner, self.config.publish.lock_stale_after)
         except LockHeld as exc:
