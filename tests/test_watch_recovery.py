@@ -18,6 +18,34 @@ from s3_fixtures import WeedServer, make_bucket
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow]
 
+#: The watch process, with the S3 server killed in the middle of its second cycle: after the
+#: lock was taken and before it could be released.
+RUNNER = r"""
+import os, signal, socket, sys, threading, time
+from pcpr_publish.stores import s3
+from pcpr_publish.cli import main
+
+pid, port = int(os.environ["FAULT_WEED_PID"]), int(os.environ["FAULT_WEED_PORT"])
+original = s3.S3Store.write
+seen = [0]
+
+def write(self, key, *args, **kwargs):
+    if key == "availability.json":
+        seen[0] += 1
+        if seen[0] == 2:
+            os.kill(pid, signal.SIGKILL)
+            for _ in range(400):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) != 0:
+                        break
+                time.sleep(0.05)
+    return original(self, key, *args, **kwargs)
+
+s3.S3Store.write = write
+sys.argv[0] = "pcpr"
+main()
+"""
+
 
 def _wait_for(predicate, timeout: float, step: float = 0.2) -> float | None:  # type: ignore[no-untyped-def]
     start = time.monotonic()
@@ -36,6 +64,8 @@ def test_watch_resumes_within_30_seconds_of_the_target_coming_back(
     overlay = tmp_path / "statuses.json"
     overlay.write_text("{}")
     env = {k: v for k, v in os.environ.items()}
+    env["FAULT_WEED_PID"] = str(server.pid)
+    env["FAULT_WEED_PORT"] = str(server.ports["s3"])
     for name, value in server.env(AWS_MAX_ATTEMPTS="1").items():
         if value is None:
             env.pop(name, None)
@@ -44,7 +74,7 @@ def test_watch_resumes_within_30_seconds_of_the_target_coming_back(
     log_path = tmp_path / "watch.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pcpr_publish", "publish", export, "--statuses", str(overlay),
+            [sys.executable, "-c", RUNNER, "publish", export, "--statuses", str(overlay),
              "--to", bucket.url("od"), "--watch", "--interval", "0.2", "--max-export-age", "0",
              "--log-format", "json", "--report", str(tmp_path / "report.json")],
             stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -63,9 +93,11 @@ def test_watch_resumes_within_30_seconds_of_the_target_coming_back(
         uid = feed["data"][0]["evse_uid"]
         assert feed["data"][0]["status"] != "OUTOFORDER"
 
-        server.kill()
+        # The status change starts a cycle; the server dies in the middle of it (lock held).
         overlay.write_text(json.dumps({uid: {"status": "OUT_OF_ORDER"}}))
-        time.sleep(4)  # several failed ticks while the target is down
+        assert _wait_for(lambda: any(x.get("ok") is False for x in lines()), 60)
+        server.kill()  # reap it
+        time.sleep(3)  # several failed ticks while the target is down
         failed = [x for x in lines() if x.get("ok") is False]
         assert failed, "the outage should be noticed"
         assert proc.poll() is None, "the watch process must survive the outage"
