@@ -87,6 +87,29 @@ LOG_FORMAT_OPTION = click.option(
     help="The summary line (one per run or watch cycle): text, or JSON for log shippers.")
 
 
+def s3_options(scope: str, root_note: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The [s3] settings as options: --profile, --region, --endpoint-url, --path-style and
+    --allow-bucket-root (shared by publish and init-bucket)."""
+    suffix = f" {scope}" if scope else ""
+    options = [
+        click.option("--profile", default=None, help=f"AWS profile{suffix}."),
+        click.option("--region", default=None, help=f"AWS region{suffix}."),
+        click.option("--endpoint-url", default=None,
+                     help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3)."),
+        click.option("--path-style/--no-path-style", default=None,
+                     help="Path-style S3 addressing (default: on when an endpoint URL is given)."),
+        click.option("--allow-bucket-root", is_flag=True, default=None,
+                     help=f"Allow s3://bucket with no prefix {root_note}."),
+    ]
+
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
 def _fail(exc: PcprError) -> None:
     click.echo(f"pcpr: error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -215,16 +238,9 @@ Examples:
               help="Cache-Control max-age in seconds for data and pages (default 15).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Where to write the JSON report (default: beside a folder target, ./pcpr-report.json for S3).")
-@click.option("--profile", default=None, help="AWS profile (S3 targets).")
-@click.option("--region", default=None, help="AWS region (S3 targets).")
-@click.option("--endpoint-url", default=None,
-              help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).")
-@click.option("--path-style/--no-path-style", default=None,
-              help="Path-style S3 addressing (default: on when an endpoint URL is given).")
+@s3_options("(S3 targets)", "as the target (pcpr then owns the whole bucket)")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Parallel uploads (default 8).")
-@click.option("--allow-bucket-root", is_flag=True, default=None,
-              help="Allow s3://bucket with no prefix as the target (pcpr then owns the whole bucket).")
 @STATUSES_OPTION
 @click.option("--watch", is_flag=True,
               help="Keep running: republish what changed whenever the export or the status overlay changes.")
@@ -286,14 +302,7 @@ Examples:
 """ + INIT_BUCKET_EXIT_CODES)
 @click.argument("target")
 @click.option("--dry-run", is_flag=True, help="Print the policy and CORS JSON; apply nothing.")
-@click.option("--profile", default=None, help="AWS profile.")
-@click.option("--region", default=None, help="AWS region.")
-@click.option("--endpoint-url", default=None,
-              help="S3-compatible endpoint (also AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3).")
-@click.option("--path-style/--no-path-style", default=None,
-              help="Path-style S3 addressing (default: on when an endpoint URL is given).")
-@click.option("--allow-bucket-root", is_flag=True, default=None,
-              help="Allow s3://bucket with no prefix (every object in the bucket becomes public).")
+@s3_options("", "(every object in the bucket becomes public)")
 @click.pass_context
 @handle_errors
 def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str | None,
