@@ -82,6 +82,19 @@ class TargetError(PcprError):
     exit_code = 3
 
 
+class SourceError(PcprError):
+    """The input could not be fetched (``--from-ocpi``): the network failed, a response was cut
+    short or badly compressed, the read or the whole pull timed out, or the server kept answering
+    429/5xx after the retries. Nothing was written; usually transient, like a target failure."""
+
+    exit_code = 3
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.detail = message
+        super().__init__(f"{file}: {message}")
+
+
 class GuardError(PcprError):
     """A safety guard refused the publish before anything was deleted."""
 

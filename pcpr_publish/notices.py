@@ -397,6 +397,20 @@ OCPI_PULL_RETRY = _define(
     "after a backoff.",
     "docs/ocpi-input.md#pulling-with---from-ocpi",
 )
+OCPI_PULL_ORIGIN = _define(
+    "ocpi_pull_origin", W, "Another origin read without the token",
+    "The server sent pcpr to another origin (scheme, host and port) than the URL given: a "
+    "redirect, a next link or an endpoint URL. That origin is not named by --trust-origin, so "
+    "it was read without the Authorization header. Trust it if it is the CPO's own.",
+    "docs/ocpi-input.md#origins-and-the-token",
+)
+OCPI_PULL_UPGRADED = _define(
+    "ocpi_pull_upgraded", I, "Plain http link read over https",
+    "A page read over https names a plain http URL on the same host (a server behind a TLS "
+    "proxy often does). It was read over https instead; nothing is ever sent over plain http "
+    "after https.",
+    "docs/ocpi-input.md#origins-and-the-token",
+)
 
 SAMPLE_CAP = 50
 
@@ -458,6 +472,19 @@ def catalogue_markdown() -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def _json_value(value: Any) -> Any:
+    """A notice's value as the report can always write it: numbers a JSON reader takes as they
+    are (no integer beyond 2^53, nothing infinite), anything else as text."""
+    if isinstance(value, bool) or (isinstance(value, int) and -(2**53) <= value <= 2**53):
+        return value
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return value
+    try:
+        return str(value)
+    except ValueError:  # an integer of more than 4300 digits
+        return f"a {value.bit_length()}-bit number"
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     code: str
@@ -505,7 +532,7 @@ class Notice:
             "action": self.action.value,
         }
         if self.value is not None:
-            out["value"] = self.value if isinstance(self.value, (int, float, bool)) else str(self.value)
+            out["value"] = _json_value(self.value)
         return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from pcpr_publish import __version__
-from pcpr_publish.cli.options import input_options, run_options
+from pcpr_publish.cli.options import input_options, pull_overrides, run_options
 from pcpr_publish.errors import PcprError
 
 
@@ -48,6 +48,7 @@ VALIDATE_EXIT_CODES = exit_codes_help(
     (0, "checked (also when errors were found, unless --strict)"),
     (1, "errors found under --strict"),
     (2, "unusable input or usage"),
+    (3, "with --from-ocpi: the OCPI server could not be read"),
     INTERNAL, INTERRUPTED,
 )
 PUBLISH_EXIT_CODES = EXIT_CODES_HELP + """\b
@@ -187,8 +188,10 @@ def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | 
     """Build the published files of EXPORT into a local folder."""
     from pcpr_publish.commands.publish import run
 
-    config = _config(ctx, build={"strict": strict, "report": report_path})
-    options = run_options(export, guards=False, statuses=statuses, **_progress(), **inputs)
+    pull = pull_overrides(inputs)
+    config = _config(ctx, build={"strict": strict, "report": report_path}, ocpi=pull)
+    options = run_options(export, guards=False, statuses=statuses, pull=pull, **_progress(),
+                          **inputs)
     result = run(list(export), out, config, options)
     _print_outcome(result, out, log_format)
 
@@ -212,8 +215,10 @@ def validate(ctx: click.Context, export: tuple[str, ...], json_path: str | None,
     """Check EXPORT and print a summary of every problem; writes nothing else."""
     from pcpr_publish.commands.validate import validate_export
 
-    config = _config(ctx, build={"strict": strict})
-    code = validate_export(list(export), config, run_options(export, statuses=statuses, **inputs),
+    pull = pull_overrides(inputs)
+    config = _config(ctx, build={"strict": strict}, ocpi=pull)
+    code = validate_export(list(export), config,
+                           run_options(export, statuses=statuses, pull=pull, **inputs),
                            json_path=json_path, echo=click.echo)
     sys.exit(code)
 
@@ -263,12 +268,14 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
     """
     from pcpr_publish.commands.publish import run
 
+    pull = pull_overrides(inputs)
     config = _config(
         ctx,
         build={"strict": strict, "report": report_path},
         publish={"max_export_age": max_export_age, "max_age": max_age, "workers": workers},
         s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
             "path_style": path_style, "allow_bucket_root": allow_bucket_root},
+        ocpi=pull,
     )
     if watch:
         if dry_run:
@@ -277,12 +284,13 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         from pcpr_publish.engine.publisher import Publisher
         from pcpr_publish.engine.watch import watch as watch_loop
 
-        options = run_options(export, allow_shrink=allow_shrink, statuses=statuses,
+        options = run_options(export, allow_shrink=allow_shrink, statuses=statuses, pull=pull,
                               keep_state=True, live=True, **inputs)
         publisher = Publisher(list(export), target, config, options)
         _warn(publisher.warnings)
         sys.exit(watch_loop(publisher, interval=interval, log=RunLog(log_format)))
-    options = run_options(export, allow_shrink=allow_shrink, statuses=statuses, **_progress(),
+    options = run_options(export, allow_shrink=allow_shrink, statuses=statuses, pull=pull,
+                          **_progress(),
                           **inputs)
     result = run(list(export), target, config, options, dry_run=dry_run)
     if dry_run:

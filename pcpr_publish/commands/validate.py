@@ -31,7 +31,8 @@ def validate_export(
                 raise InputError(json_path, None, "is an input of this run; --json would "
                                  "overwrite it (choose another path)")
     loaded = load_input(paths, options.effective_format,
-                        **options.input_kwargs(config.operator_defaults()))
+                        **options.input_kwargs(config.operator_defaults(),
+                                              config.ocpi.pull_options()))
     overlay = load_overlay(options.statuses) if options.statuses else None
     dataset = build_dataset(loaded.export, source=loaded.path, operator_defaults=config.operator_defaults(),
                             statuses=overlay.entries if overlay else None)

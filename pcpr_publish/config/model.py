@@ -9,12 +9,13 @@ an error, so a typo never silently does nothing.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pcpr_publish.errors import ConfigError
 
@@ -76,12 +77,61 @@ class SiteConfig(Section):
                                  description="https URL of a logo shown in the page header")
 
 
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(:[0-9]{1,5})?/?$")
+
+
+class OcpiConfig(Section):
+    """``--from-ocpi``: the origins trusted with the token, and the limits of a pull (see
+    docs/ocpi-input.md, Origins and the token, and Limits). A limit left unset takes the
+    built-in default of :mod:`pcpr_publish.read.ocpi.pull`."""
+
+    trust_origins: list[str] = Field(default_factory=list, description="other origins "
+                                     "(scheme://host[:port]) that may receive the OCPI token")
+    pull_timeout: float | None = Field(default=None, gt=0, description="seconds the whole pull "
+                                       "may take (default 600)")
+    read_timeout: float | None = Field(default=None, gt=0, description="seconds one socket "
+                                       "read may wait (default 30)")
+    max_response_bytes: int | None = Field(default=None, ge=1, description="bytes of one "
+                                           "response after decompression (default 256 MiB)")
+    max_total_bytes: int | None = Field(default=None, ge=1, description="bytes of all "
+                                        "responses of a pull (default 1 GiB)")
+    max_pages: int | None = Field(default=None, ge=1, description="pages of a pull (default 10000)")
+    max_objects: int | None = Field(default=None, ge=1, description="Locations and Tariffs of a "
+                                    "pull (default 100000)")
+
+    @field_validator("trust_origins", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        # PCPR_OCPI_TRUST_ORIGINS="https://a.example https://b.example" (spaces or commas)
+        if isinstance(value, str):
+            return [part for part in re.split(r"[\s,]+", value) if part]
+        return value
+
+    @field_validator("trust_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host or "
+                                 "scheme://host:port (http or https), e.g. https://ocpi.example.com")
+        return value
+
+    def pull_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`pcpr_publish.read.ocpi.pull.pull_ocpi` (set keys only)."""
+        out: dict[str, Any] = {k: v for k, v in self.model_dump().items()
+                               if v is not None and k != "trust_origins"}
+        if self.trust_origins:
+            out["trust_origins"] = tuple(self.trust_origins)
+        return out
+
+
 class Config(Section):
     operator: OperatorConfig = Field(default_factory=OperatorConfig)
     build: BuildConfig = Field(default_factory=BuildConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     s3: S3Config = Field(default_factory=S3Config)
     site: SiteConfig = Field(default_factory=SiteConfig)
+    ocpi: OcpiConfig = Field(default_factory=OcpiConfig)
 
     def operator_defaults(self) -> dict[str, Any]:
         return self.operator.model_dump(exclude_none=True)

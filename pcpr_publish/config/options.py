@@ -43,12 +43,15 @@ class RunOptions:
     #: Extra keyword arguments for the OCPI reader (tests pin its clock with ``now``).
     reader_options: dict[str, Any] = field(default_factory=dict)
 
-    def input_kwargs(self, operator_defaults: dict[str, Any]) -> dict[str, Any]:
-        """Keyword arguments for :func:`pcpr_publish.read.load_input`."""
+    def input_kwargs(self, operator_defaults: dict[str, Any],
+                     pull_options: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Keyword arguments for :func:`pcpr_publish.read.load_input`; ``pull_options`` are the
+        ``[ocpi]`` configuration's origin policy and limits (``Config.ocpi.pull_options()``)."""
         kwargs: dict[str, Any] = {"operator_defaults": operator_defaults, **self.reader_options}
         if self.from_ocpi:
+            pull = {**(pull_options or {}), **self.reader_options.get("pull_options", {})}
             kwargs.update(from_ocpi=list(self.from_ocpi), token=self.token,
-                          ocpi_version=self.ocpi_version)
+                          ocpi_version=self.ocpi_version, pull_options=pull)
         return kwargs
 
     @property

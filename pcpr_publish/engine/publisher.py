@@ -267,7 +267,8 @@ class Publisher:
         if export_changed:
             sig = _signature(self.inputs)
             self.loaded = load_input(self.inputs, self.options.effective_format,
-                                     **self.options.input_kwargs(self.config.operator_defaults()))
+                                     **self.options.input_kwargs(self.config.operator_defaults(),
+                                                                self.config.ocpi.pull_options()))
             self._export_sig = sig
             timings["read"] = time.monotonic() - t
         statuses = self.options.statuses

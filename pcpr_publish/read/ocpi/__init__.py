@@ -78,8 +78,10 @@ def load_ocpi(
 
     ``paths`` are files (or folders of ``*.json``); ``tariffs`` are more files read as tariffs
     when their content does not say. ``from_ocpi`` pulls from a CPO's OCPI interface instead
-    (or as well). ``exported_at`` overrides the rule in the README, OCPI input; ``now`` is the
-    clock used when nothing else gives a time (tests pin it).
+    (or as well), with ``pull_options`` for :func:`~pcpr_publish.read.ocpi.pull.pull_ocpi`
+    (trusted origins, limits); a server that cannot be read raises SourceError (exit 3), and
+    nothing of a failed pull is returned. ``exported_at`` overrides the rule in the README, OCPI
+    input; ``now`` is the clock used when nothing else gives a time (tests pin it).
     """
     documents: list[Document] = []
     report = Report()

@@ -1,6 +1,7 @@
 """``--from-ocpi``: pull Locations and Tariffs from a CPO's OCPI 2.2.1 / 2.1.1 interface.
 
-Standard library only (``urllib``). Given a URL, the client finds out what it is:
+Standard library only (``urllib`` with pcpr's own handlers). Given a URL, the client finds out
+what it is:
 
 * a **versions** endpoint (``data`` is ``[{version, url}]``): the best version is chosen
   (``--ocpi-version``, else 2.2.1, 2.2, 2.1.1, 2.1), then
@@ -11,26 +12,47 @@ Standard library only (``urllib``). Given a URL, the client finds out what it is
 
 Each module is read page by page following ``Link: <…>; rel="next"`` (relative links resolved;
 a ``limit`` above the server's ``X-Limit`` lowered to it; ``X-Limit: 0`` ignored). A server that
-sends ``X-Total-Count`` but no Link header is paged by ``offset``/``limit``. 429 and 5xx
-answers and connection failures are retried with exponential backoff (``Retry-After`` honoured),
-a bounded number of times. ``Authorization: Token <token>`` is Base64-encoded for 2.2.x and sent
-raw for 2.1.x; when the version was not given and the server answers 401, the other encoding is
-tried once. The token is dropped on a redirect to another host. Progress goes to stderr, only
-when stderr is a terminal.
+sends ``X-Total-Count`` but no Link header is paged by ``offset``/``limit``. ``Authorization:
+Token <token>`` is Base64-encoded for 2.2.x and sent raw for 2.1.x; when the version was not
+given and the server answers 401, the other encoding is tried once. Progress goes to stderr,
+only when stderr is a terminal.
+
+The server is not trusted (docs/ocpi-input.md, "Origins and the token" and "Limits"):
+
+* **Origins.** The token goes only to the origins (scheme, host, port) of the URLs given and to
+  those named by ``trust_origins``; any other URL the server names (a redirect, a next link, an
+  endpoint) is read without it, with an ``ocpi_pull_origin`` notice. Only ``https`` is fetched,
+  and plain ``http`` only to this machine (loopback) or to a trusted origin; never ``file:`` or
+  anything else (the opener has no other handlers), and never from https down to http.
+  Redirects are followed here, hop by hop, under the same rules.
+* **Limits.** An overall deadline (``pull_timeout``, enforced by a watchdog that shuts the
+  socket down, even in the middle of a slow header), a read timeout per socket read, a size
+  limit per response enforced while streaming (decompression included: gzip and deflate are
+  inflated incrementally and stop past the limit), and caps on the total bytes, pages and
+  objects.
+* **Failures.** A reset, a timeout, a response cut short, bad compression, or 408/429/5xx is
+  retried with exponential backoff (``Retry-After`` honoured) and then ends the run with a
+  :class:`~pcpr_publish.errors.SourceError` (exit 3). A refused or invalid response (another
+  HTTP error, an OCPI ``status_code`` that is not 1xxx, as a number or a string, a JSON error
+  body that is not OCPI, a limit reached, a URL that the policy refuses) is an
+  :class:`~pcpr_publish.errors.InputError` (exit 2). Nothing is published either way.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
+import http.client
 import ipaddress
+import socket
+import ssl
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -39,25 +61,49 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from pcpr_publish import __version__
 from pcpr_publish.common.dates import format_datetime
-from pcpr_publish.errors import InputError
+from pcpr_publish.errors import ConfigError, InputError, SourceError
 from pcpr_publish.notices import (
+    OCPI_PULL_ORIGIN,
     OCPI_PULL_PAGING,
     OCPI_PULL_RETRY,
+    OCPI_PULL_UPGRADED,
     Action,
     Notice,
     Report,
 )
 from pcpr_publish.read.export.reader import parse_json
 from pcpr_publish.read.ocpi.detect import LOCATION, TARIFF, classify, hint_from_text
-from pcpr_publish.read.ocpi.protocol import OCPI_VERSIONS, next_link
+from pcpr_publish.read.ocpi.protocol import OCPI_VERSIONS, next_link, response_error
 
-# Retry policy defaults (module constants so a test can shorten them): the n-th retry waits
-# BACKOFF * 2**n seconds, at most MAX_BACKOFF, unless the server sends Retry-After.
+# Defaults (module constants so a test can shorten them; options override them per pull).
+# Retry policy: the n-th retry waits BACKOFF * 2**n seconds, at most MAX_BACKOFF, unless the
+# server sends Retry-After (at most MAX_RETRY_AFTER).
 RETRIES = 5
 BACKOFF = 1.0
 MAX_BACKOFF = 60.0
-TIMEOUT = 30.0
+MAX_RETRY_AFTER = 300.0
+#: Seconds one socket operation (connect, one read) may wait for the server.
+READ_TIMEOUT = 30.0
+#: Seconds the whole pull may take, retries and backoff included.
+PULL_TIMEOUT = 600.0
+#: Bytes of one response, after decompression.
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+#: Bytes of all responses of one pull together, after decompression.
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+#: Pages of one pull (all modules together).
+MAX_PAGES = 10_000
+#: Objects (Locations and Tariffs together) of one pull.
+MAX_OBJECTS = 100_000
+MAX_REDIRECTS = 10
+MAX_ERROR_BODY = 64 * 1024
+CHUNK = 64 * 1024
 MODULES = {"locations": LOCATION, "tariffs": TARIFF}
+RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]  # (scheme, host, port)
+_LONGEST = 1e8  # seconds: what timers and socket timeouts accept everywhere (about 3 years)
 
 
 @dataclass
@@ -119,9 +165,16 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
+def _short(text: str, limit: int = 200) -> str:
+    """A server-chosen string made safe for a one-line message."""
+    text = "".join(c if c.isprintable() else "?" for c in str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- origins ---------------------------------------------------------------------------------
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -129,14 +182,237 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-class _SameHostAuthRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow redirects, but never send the token to another host."""
+def _is_loopback(url: str) -> bool:
+    return _is_loopback_host(urlsplit(url).hostname or "")
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
-            new.remove_header("Authorization")
-        return new
+
+def origin_of(url: str) -> Origin | None:
+    """The origin (scheme, host, port) of an http(s) URL, or None when it has none."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host.rstrip(".") or host, port or DEFAULT_PORTS[scheme]
+
+
+def format_origin(origin: Origin) -> str:
+    scheme, host, port = origin
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + ("" if port == DEFAULT_PORTS.get(scheme) else f":{port}")
+
+
+def parse_origin(text: str) -> Origin:
+    """``https://host[:port]`` (a trailing ``/`` allowed) as an origin; ConfigError otherwise."""
+    parts = urlsplit(str(text).strip())
+    origin = origin_of(str(text).strip())
+    if (origin is None or parts.path not in ("", "/") or parts.query or parts.fragment
+            or parts.username is not None or parts.password is not None):
+        raise ConfigError(f"--trust-origin {_short(text)!r}: not an origin; give scheme://host "
+                          "or scheme://host:port, e.g. https://ocpi.example.com")
+    return origin
+
+
+class OriginPolicy:
+    """Which URLs may be fetched, and which of them get the token.
+
+    The *home* origins are those of the URLs the user gave; they and the *trusted* origins get
+    the token. A URL is fetched only when it is ``https``, or plain ``http`` to a loopback host
+    or a trusted origin, and never over http after https (a redirect or a link from an https
+    page). Refusals raise :class:`InputError` naming the URL and the page that named it.
+    """
+
+    def __init__(self, given: Sequence[str], trusted: Iterable[str] = ()) -> None:
+        self.trusted = {parse_origin(t) for t in trusted}
+        self.home: set[Origin] = set()
+        for url in given:
+            self.check(url, None, "the URL")
+            origin = origin_of(url)
+            assert origin is not None
+            self.home.add(origin)
+
+    def credentialed(self, url: str) -> bool:
+        origin = origin_of(url)
+        return origin is not None and (origin in self.home or origin in self.trusted)
+
+    def check(self, url: str, came_from: str | None, what: str) -> None:
+        where = came_from or url
+        shown = _short(url)
+        if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+            raise InputError(where, None, f"refusing to fetch {what} {shown!r}: not a plain ASCII URL")
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            raise InputError(where, None, f"refusing to fetch {what} {shown}: only https URLs are "
+                             f"fetched (plain http only to this machine or a --trust-origin), "
+                             f"never {scheme + ':' if scheme else 'a URL without a scheme'}")
+        if parts.username is not None or parts.password is not None:
+            raise InputError(where, None, f"refusing to fetch {what} {shown}: it carries a user "
+                             "name or password")
+        origin = origin_of(url)
+        if origin is None:
+            raise InputError(where, None, f"refusing to fetch {what} {shown}: not a valid URL")
+        if scheme == "http":
+            if came_from is not None and urlsplit(came_from).scheme.lower() == "https":
+                raise InputError(where, None, f"refusing to follow {what} {shown}: from https "
+                                 "down to plain http")
+            if not _is_loopback_host(origin[1]) and origin not in self.trusted:
+                raise InputError(where, None, f"refusing to fetch {what} {shown}: plain http is "
+                                 "only used for this machine or a trusted origin (use https, or "
+                                 f"--trust-origin {format_origin(origin)})")
+
+
+# ---- transport --------------------------------------------------------------------------------
+
+class _Transient(Exception):
+    """A network fault worth a retry (reset, timeout, cut-short or badly compressed body)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+
+
+class _Status(Exception):
+    """A final HTTP status outside 2xx (redirects were followed)."""
+
+    def __init__(self, url: str, status: int, headers: Any, body: bytes, sent_token: bool) -> None:
+        super().__init__(f"HTTP {status}")
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.sent_token = sent_token
+
+
+class _Watchdog:
+    """Shuts the current socket down when the pull's deadline passes, wherever the client is
+    blocked (connect, a slow status line or header, the body); then ``fired`` is set."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(min(max(0.0, seconds), _LONGEST), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired and sock is not None:
+                _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._sock is not None:
+                _shutdown(self._sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also for TLS
+    except OSError:
+        pass
+
+
+class _WatchedHTTP(http.client.HTTPConnection):
+    watchdog: _Watchdog | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        if self.watchdog is not None:
+            self.watchdog.attach(self.sock)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection):
+    watchdog: _Watchdog | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        if self.watchdog is not None:
+            self.watchdog.attach(self.sock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        def make(host: str, **kwargs: Any) -> _WatchedHTTP:
+            conn = _WatchedHTTP(host, **kwargs)
+            conn.watchdog = self.watchdog
+            return conn
+        return self.do_open(make, req)  # type: ignore[arg-type]
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        if self._context is None:  # certificates verified; made on first use (it costs ~40 ms)
+            self._context = ssl.create_default_context()
+        def make(host: str, **kwargs: Any) -> _WatchedHTTPS:
+            conn = _WatchedHTTPS(host, **kwargs)
+            conn.watchdog = self.watchdog
+            return conn
+        return self.do_open(make, req, context=self._context)  # type: ignore[arg-type]
+
+
+def _opener(watchdog: _Watchdog, proxies: dict[str, str] | None) -> urllib.request.OpenerDirector:
+    """http and https only (no file:, ftp: or data: handler), no automatic redirects."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (urllib.request.ProxyHandler(proxies), _HTTPHandler(watchdog),
+                    _HTTPSHandler(watchdog), urllib.request.HTTPDefaultErrorHandler(),
+                    urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
+
+
+class _Inflater:
+    """Incremental gzip / deflate decoding that never produces more than ``limit`` + 1 bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.gzip = encoding != "deflate"
+        self.obj = zlib.decompressobj(16 + zlib.MAX_WBITS) if self.gzip else None
+        self.head = b""
+
+    def feed(self, data: bytes, out: bytearray, limit: int) -> None:
+        if self.obj is None:
+            # deflate is zlib-wrapped (RFC 9110); some servers send it raw: the header says which.
+            self.head += data
+            if len(self.head) < 2:
+                return
+            data, self.head = self.head, b""
+            wrapped = data[0] & 0x0F == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+            self.obj = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        while data:
+            if self.obj.eof:
+                if not self.gzip:
+                    raise zlib.error("data after the end of the deflate stream")
+                if not data.strip(b"\x00"):
+                    return  # zero padding after the last gzip member
+                self.obj = zlib.decompressobj(16 + zlib.MAX_WBITS)  # the next gzip member
+            out += self.obj.decompress(data, limit - len(out) + 1)
+            if len(out) > limit:
+                return
+            data = self.obj.unused_data if self.obj.eof else self.obj.unconsumed_tail
+
+    def finish(self) -> None:
+        if self.obj is None or not self.obj.eof:
+            raise zlib.error("the compressed data ends early")
 
 
 class Progress:
@@ -161,18 +437,27 @@ class Progress:
 
 
 class Client:
-    """GET with OCPI headers, token encoding, bounded retries and JSON/envelope checks."""
+    """GET under the origin policy and the limits, with OCPI headers, token encoding, bounded
+    retries and JSON/envelope checks. :meth:`close` stops the deadline's watchdog."""
 
     def __init__(self, token: str | None, version: str | None, report: Report, *,
-                 timeout: float = 30.0, retries: int = 5, backoff: float = 1.0,
-                 max_backoff: float = 60.0, max_retry_after: float = 300.0,
+                 policy: OriginPolicy | None = None,
+                 read_timeout: float = READ_TIMEOUT, pull_timeout: float = PULL_TIMEOUT,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES,
+                 max_total_bytes: int = MAX_TOTAL_BYTES,
+                 retries: int = RETRIES, backoff: float = BACKOFF,
+                 max_backoff: float = MAX_BACKOFF, max_retry_after: float = MAX_RETRY_AFTER,
                  sleep: Callable[[float], None] = time.sleep,
                  progress: Callable[[str], None] | None = None) -> None:
         self.token = token
         self.version_fixed = version is not None
         self.base64 = not (version or "2.2.1").startswith("2.1")
         self.report = report
-        self.timeout = timeout
+        self.policy = policy or OriginPolicy([])
+        self.read_timeout = read_timeout
+        self.pull_timeout = pull_timeout
+        self.max_response_bytes = max_response_bytes
+        self.max_total_bytes = max_total_bytes
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -181,11 +466,16 @@ class Client:
         self.progress = progress or (lambda _text: None)
         self.correlation = str(uuid.uuid4())
         self._flipped = False
-        self._openers = {
-            False: urllib.request.build_opener(_SameHostAuthRedirect()),
-            True: urllib.request.build_opener(_SameHostAuthRedirect(), urllib.request.ProxyHandler({})),
-        }
+        self.deadline = time.monotonic() + pull_timeout
+        self.watchdog = _Watchdog(pull_timeout)
+        self._openers = {False: _opener(self.watchdog, None), True: _opener(self.watchdog, {})}
+        self._noted_origins: set[Origin] = set()
+        self._upgraded_hosts: set[str] = set()
         self.requests = 0
+        self.total_bytes = 0
+
+    def close(self) -> None:
+        self.watchdog.cancel()
 
     def set_version(self, version: str) -> None:
         if not self.version_fixed and not self._flipped:
@@ -197,105 +487,290 @@ class Client:
         value = base64.b64encode(self.token.encode()).decode() if self.base64 else self.token
         return f"Token {value}"
 
-    def _request(self, url: str) -> urllib.request.Request:
+    def _request(self, url: str, with_token: bool) -> urllib.request.Request:
         req = urllib.request.Request(url, method="GET")
         req.add_header("Accept", "application/json")
         req.add_header("Accept-Encoding", "gzip, deflate")
         req.add_header("User-Agent", f"pcpr/{__version__}")
         req.add_header("X-Request-ID", str(uuid.uuid4()))
         req.add_header("X-Correlation-ID", self.correlation)
-        auth = self._authorization()
+        auth = self._authorization() if with_token else None
         if auth:
             req.add_header("Authorization", auth)
         return req
 
     def _note(self, code: str, url: str, message: str, action: Action = Action.IGNORED) -> None:
-        self.report.add(code, kind="Export", object_id="", path=url, message=message, action=action)
+        self.report.add(code, kind="Export", object_id="", path=_short(url, 500), message=message,
+                        action=action)
 
-    def get(self, url: str) -> Response:
+    # -- time ---------------------------------------------------------------------------------
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _deadline_error(self, url: str) -> SourceError:
+        return SourceError(_short(url), f"the pull took longer than {self.pull_timeout:g} s "
+                           "(--pull-timeout); stopped, nothing is published")
+
+    def _sleep(self, seconds: float, url: str, reason: str) -> None:
+        if seconds >= self.remaining():
+            raise SourceError(_short(url), f"{reason}, and the next retry (in {seconds:g} s) "
+                              f"would pass the {self.pull_timeout:g} s deadline (--pull-timeout); "
+                              "giving up")
+        self.sleep(seconds)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def get(self, url: str, came_from: str | None = None, what: str = "the URL") -> Response:
+        """GET ``url`` (named by the page ``came_from``): redirects followed under the policy,
+        retries for transient faults; raises InputError (refused) or SourceError (failed)."""
+        url = self.upgrade(url, came_from, what)
         attempt = 0
         while True:
+            if self.watchdog.fired or self.remaining() <= 0:
+                raise self._deadline_error(url)
             self.requests += 1
             try:
-                opener = self._openers[_is_loopback(url)]
-                with opener.open(self._request(url), timeout=self.timeout) as resp:
-                    body = resp.read()
-                    headers = resp.headers
-                    final = resp.geturl()
-                    status = resp.status
-            except urllib.error.HTTPError as exc:
-                status, headers = exc.code, exc.headers
-                try:
-                    exc.read()
-                finally:
-                    exc.close()
-                if status == 401 and self.token and not self.version_fixed and not self._flipped:
+                return self._fetch(url, came_from, what)
+            except _Status as exc:
+                status = exc.status
+                if (status == 401 and exc.sent_token and self.token and not self.version_fixed
+                        and not self._flipped):
                     self._flipped = True
                     self.base64 = not self.base64
                     how = "Base64-encoded (2.2.x)" if self.base64 else "raw (2.1.x style)"
                     self._note(OCPI_PULL_RETRY, url, f"HTTP 401; retried with the token {how}")
                     continue
-                if (status == 429 or 500 <= status <= 599) and attempt < self.retries:
-                    wait = self._wait(attempt, headers.get("Retry-After") if headers else None, url)
+                if status in RETRY_STATUSES:
+                    if attempt >= self.retries:
+                        tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                        raise SourceError(_short(exc.url), f"HTTP {status} after {tries}; "
+                                          "giving up") from None
+                    retry_after = exc.headers.get("Retry-After") if exc.headers else None
+                    wait = self._wait(attempt, retry_after, exc.url)
                     self._note(OCPI_PULL_RETRY, url, f"HTTP {status}; retry {attempt + 1} of "
                                f"{self.retries} after {wait:g} s")
-                    self.progress(f"HTTP {status} from {url}; retrying in {wait:g} s")
-                    self.sleep(wait)
+                    self.progress(f"HTTP {status} from {_short(url)}; retrying in {wait:g} s")
+                    self._sleep(wait, url, f"HTTP {status}")
                     attempt += 1
                     continue
-                raise InputError(url, None, self._http_message(status, attempt)) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if attempt < self.retries:
-                    wait = min(self.max_backoff, self.backoff * 2 ** attempt)
-                    self._note(OCPI_PULL_RETRY, url, f"connection failed ({reason}); retry "
-                               f"{attempt + 1} of {self.retries} after {wait:g} s")
-                    self.sleep(wait)
-                    attempt += 1
-                    continue
-                raise InputError(url, None, f"cannot fetch: {reason} (after {attempt + 1} "
-                                 "attempts)") from None
-            return Response(final, status, headers, self._decode(body, headers))
+                raise InputError(_short(exc.url), None, self._http_message(exc)) from None
+            except _Transient as exc:
+                if self.watchdog.fired or self.remaining() <= 0:
+                    raise self._deadline_error(exc.url) from None
+                if attempt >= self.retries:
+                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                    raise SourceError(_short(exc.url), f"{exc.reason} (after {tries}); "
+                                      "giving up") from None
+                wait = min(self.max_backoff, self.backoff * 2 ** attempt)
+                self._note(OCPI_PULL_RETRY, url, f"{exc.reason}; retry {attempt + 1} of "
+                           f"{self.retries} after {wait:g} s")
+                self.progress(f"{exc.reason}; retrying in {wait:g} s")
+                self._sleep(wait, url, exc.reason)
+                attempt += 1
+
+    def upgrade(self, url: str, came_from: str | None, what: str) -> str:
+        """A plain http link on the same host as the https page naming it (default port), as
+        https: servers behind a TLS proxy often write their own URLs so. Redirects are never
+        upgraded (a server redirecting to http would loop); they are refused."""
+        if came_from is None:
+            return url
+        link, page = urlsplit(url), urlsplit(came_from)
+        try:
+            port = link.port
+        except ValueError:
+            return url
+        if (link.scheme.lower() != "http" or page.scheme.lower() != "https" or not link.hostname
+                or link.hostname != page.hostname or port not in (None, 80)):
+            return url
+        netloc = link.netloc.rsplit(":", 1)[0] if port is not None else link.netloc
+        upgraded = urlunsplit(link._replace(scheme="https", netloc=netloc))
+        host = link.hostname
+        if host not in self._upgraded_hosts:
+            self._upgraded_hosts.add(host)
+            self._note(OCPI_PULL_UPGRADED, came_from, f"{what} {_short(url)} is plain http on the "
+                       f"host of this https page; read as {_short(upgraded)}")
+        return upgraded
+
+    def _fetch(self, url: str, came_from: str | None, what: str) -> Response:
+        current, previous = url, came_from
+        for _hop in range(MAX_REDIRECTS + 1):
+            self.policy.check(current, previous, what)
+            send_token = self.policy.credentialed(current)
+            if not send_token:
+                self._note_origin(current, what)
+            timeout = max(0.001, min(self.read_timeout, self.remaining(), _LONGEST))
+            try:
+                resp = self._openers[_is_loopback(current)].open(
+                    self._request(current, send_token), timeout=timeout)
+            except urllib.error.HTTPError as exc:
+                try:
+                    location = exc.headers.get("Location") if exc.headers else None
+                    if exc.code in REDIRECT_STATUSES and location:
+                        previous, current = current, urljoin(current, location.strip())
+                        what = "the redirect to"
+                        continue
+                    body = self._error_body(exc)
+                finally:
+                    exc.close()
+                raise _Status(current, exc.code, exc.headers, body, send_token) from None
+            except urllib.error.URLError as exc:
+                reason = exc.reason
+                if isinstance(reason, ssl.SSLCertVerificationError):
+                    raise InputError(_short(current), None, "the server's TLS certificate is not "
+                                     f"accepted ({reason.verify_message or reason})") from None
+                raise _Transient(current, f"connection failed ({_short(str(reason))})") from None
+            except (http.client.HTTPException, OSError) as exc:
+                raise _Transient(current, f"connection failed ({_describe(exc)})") from None
+            except ValueError as exc:  # http.client.InvalidURL and friends
+                raise InputError(_short(current), None, f"cannot fetch: {_short(str(exc))}") from None
+            with resp:
+                body = self._read_body(resp, current)
+                return Response(current, resp.status, resp.headers, body)
+        raise InputError(_short(url), None, f"more than {MAX_REDIRECTS} redirects; stopped")
+
+    def _note_origin(self, url: str, what: str) -> None:
+        origin = origin_of(url)
+        if origin is None or origin in self._noted_origins:
+            return
+        self._noted_origins.add(origin)
+        how = "read without the token" if self.token else "read (no token was given)"
+        self._note(OCPI_PULL_ORIGIN, url, f"{what} {_short(url)} is on {format_origin(origin)}, "
+                   f"which is not the origin of the URL given nor a --trust-origin: {how}")
+
+    def _read_body(self, resp: http.client.HTTPResponse, url: str) -> bytes:
+        encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
+        if encoding in ("", "identity"):
+            inflater = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            inflater = _Inflater(encoding)
+        else:
+            raise InputError(_short(url), None, f"the response is encoded as {_short(encoding)!r}; "
+                             "pcpr asks for gzip or deflate only")
+        limit = self.max_response_bytes
+        length = _int_header(resp.headers.get("Content-Length"))
+        if inflater is None and length is not None and length > limit:
+            raise self._too_large(url, f"is {length} bytes (Content-Length), more")
+        out = bytearray()
+        raw = 0
+        try:
+            while True:
+                chunk = resp.read1(CHUNK)
+                if not chunk:
+                    break
+                raw += len(chunk)
+                if raw > limit:
+                    raise self._too_large(url, "is larger")
+                if inflater is None:
+                    out += chunk
+                else:
+                    inflater.feed(chunk, out, limit)
+                if len(out) > limit:
+                    raise self._too_large(url, "is larger after decompression")
+            if self.watchdog.fired:
+                raise _Transient(url, "the deadline passed while reading")
+            if length is not None and raw < length:
+                raise _Transient(url, f"the response was cut short ({raw} of {length} bytes)")
+            if inflater is not None:
+                inflater.finish()
+        except (http.client.HTTPException, OSError) as exc:
+            raise _Transient(url, f"reading the response failed ({_describe(exc)})") from None
+        except zlib.error as exc:
+            raise _Transient(url, f"the response is not valid {encoding} ({exc})") from None
+        self.total_bytes += len(out)
+        if self.total_bytes > self.max_total_bytes:
+            raise InputError(_short(url), None, f"the responses add up to more than "
+                             f"{self.max_total_bytes} bytes ([ocpi] max_total_bytes); stopped, "
+                             "nothing is published")
+        return bytes(out)
+
+    def _too_large(self, url: str, how: str) -> InputError:
+        return InputError(_short(url), None, f"the response {how} than the limit of "
+                          f"{self.max_response_bytes} bytes (--max-response-bytes); stopped, "
+                          "nothing is published")
+
+    def _error_body(self, exc: urllib.error.HTTPError) -> bytes:
+        """At most MAX_ERROR_BODY bytes of an error response, for its message; never fails."""
+        try:
+            data = exc.read(MAX_ERROR_BODY)
+            encoding = (exc.headers.get("Content-Encoding") or "").lower() if exc.headers else ""
+            if encoding in ("gzip", "x-gzip", "deflate"):
+                out = bytearray()
+                _Inflater(encoding).feed(data, out, MAX_ERROR_BODY)
+                data = bytes(out[:MAX_ERROR_BODY])
+            return data
+        except Exception:  # noqa: BLE001 - the status says enough
+            return b""
 
     def _wait(self, attempt: int, retry_after: str | None, url: str) -> float:
         asked = _retry_after(retry_after)
         if asked is not None:
             if asked > self.max_retry_after:
-                raise InputError(url, None, f"the server asks to retry after {asked:.0f} s "
-                                 f"(Retry-After), more than {self.max_retry_after:.0f} s")
+                raise SourceError(_short(url), f"the server asks to retry after {asked:.0f} s "
+                                  f"(Retry-After), more than {self.max_retry_after:.0f} s")
             return asked
         return min(self.max_backoff, self.backoff * 2 ** attempt)
 
-    def _http_message(self, status: int, attempt: int) -> str:
+    def _http_message(self, exc: _Status) -> str:
+        status = exc.status
+        said = _server_message(exc.body)
+        said = f" (the server says: {said})" if said else ""
         if status == 401:
-            return ("HTTP 401 Unauthorized: the token is missing or not accepted (give --token or "
-                    "PCPR_OCPI_TOKEN; --ocpi-version 2.1.1 sends it unencoded)")
+            if not exc.sent_token and self.token:
+                origin = origin_of(exc.url)
+                return (f"HTTP 401 Unauthorized{said}: the token was not sent to "
+                        f"{format_origin(origin) if origin else exc.url}, another origin than "
+                        "the URL given; name it with --trust-origin if it is the CPO's own")
+            return (f"HTTP 401 Unauthorized{said}: the token is missing or not accepted (give "
+                    "--token or PCPR_OCPI_TOKEN; --ocpi-version 2.1.1 sends it unencoded)")
         if status == 403:
-            return "HTTP 403 Forbidden: the token may not read this module"
+            return f"HTTP 403 Forbidden{said}: the token may not read this module"
         if status == 404:
-            return "HTTP 404 Not Found: check the URL (a versions, version details or module URL)"
-        if status == 429 or status >= 500:
-            return f"HTTP {status} after {attempt + 1} attempts; giving up"
-        return f"HTTP {status}"
-
-    @staticmethod
-    def _decode(body: bytes, headers: Any) -> bytes:
-        encoding = (headers.get("Content-Encoding") or "").lower() if headers is not None else ""
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-        return body
+            return (f"HTTP 404 Not Found{said}: check the URL (a versions, version details or "
+                    "module URL)")
+        return f"HTTP {status}{said}"
 
     def json(self, resp: Response) -> Any:
-        doc = parse_json(resp.body, resp.url)
-        if isinstance(doc, dict) and "status_code" in doc:
-            code = doc.get("status_code")
-            if isinstance(code, int) and not isinstance(code, bool) and not 1000 <= code <= 1999:
-                msg = doc.get("status_message")
-                raise InputError(resp.url, "$.status_code", f"OCPI status_code {code}"
-                                 f"{f' ({msg})' if msg else ''}: the server refused the request")
+        """The parsed body; InputError when it is not JSON or says it is an error."""
+        doc = parse_json(resp.body, _short(resp.url))
+        problem = response_error(doc)
+        if problem is not None:
+            raise InputError(_short(resp.url), "$.status_code" if isinstance(doc, dict) and
+                             "status_code" in doc else None, f"{problem}; nothing is published")
         return doc
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return "timed out"
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"cut short after {len(exc.partial)} bytes"
+    text = str(exc) or type(exc).__name__
+    return _short(f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text)
+
+
+def _server_message(body: bytes) -> str | None:
+    try:
+        doc = parse_json(body, "-") if body else None
+    except InputError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    for key in ("status_message", "message", "error_description", "error", "title", "name"):
+        value = doc.get(key)
+        if isinstance(value, str) and value.strip():
+            return _short(value, 160)
+    return None
+
+
+# ---- the crawl ---------------------------------------------------------------------------------
+
+@dataclass
+class _Budget:
+    max_pages: int
+    max_objects: int
+    pages: int = 0
+    objects: int = 0
 
 
 def pull_ocpi(
@@ -303,27 +778,45 @@ def pull_ocpi(
     *,
     token: str | None = None,
     version: str | None = None,
-    timeout: float | None = None,
+    trust_origins: Iterable[str] = (),
+    pull_timeout: float | None = None,
+    read_timeout: float | None = None,
+    max_response_bytes: int | None = None,
+    max_total_bytes: int | None = None,
+    max_pages: int | None = None,
+    max_objects: int | None = None,
     retries: int | None = None,
     backoff: float | None = None,
     max_backoff: float | None = None,
-    max_retry_after: float = 300.0,
-    max_pages: int = 100_000,
+    max_retry_after: float | None = None,
     sleep: Callable[[float], None] | None = None,
     progress: Progress | None = None,
 ) -> Pulled:
-    """Pull every Location and Tariff page from the given OCPI URL(s); see the module docstring."""
+    """Pull every Location and Tariff page from the given OCPI URL(s); see the module docstring.
+
+    Options left as None take the module's defaults. Raises InputError (exit 2) for a refused
+    or invalid answer or a limit reached, SourceError (exit 3) when the server cannot be read.
+    """
     started_at = format_datetime(datetime.now(timezone.utc))
+    policy = OriginPolicy(urls, trust_origins)  # refuses file:, remote http… before any request
     report = Report()
     progress = progress or Progress()
-    client = Client(token, version, report,
-                    timeout=TIMEOUT if timeout is None else timeout,
+    client = Client(token, version, report, policy=policy,
+                    read_timeout=READ_TIMEOUT if read_timeout is None else read_timeout,
+                    pull_timeout=PULL_TIMEOUT if pull_timeout is None else pull_timeout,
+                    max_response_bytes=MAX_RESPONSE_BYTES if max_response_bytes is None
+                    else max_response_bytes,
+                    max_total_bytes=MAX_TOTAL_BYTES if max_total_bytes is None
+                    else max_total_bytes,
                     retries=RETRIES if retries is None else retries,
                     backoff=BACKOFF if backoff is None else backoff,
                     max_backoff=MAX_BACKOFF if max_backoff is None else max_backoff,
-                    max_retry_after=max_retry_after,
+                    max_retry_after=MAX_RETRY_AFTER if max_retry_after is None
+                    else max_retry_after,
                     sleep=sleep if sleep is not None else time.sleep,
                     progress=progress)
+    budget = _Budget(MAX_PAGES if max_pages is None else max_pages,
+                     MAX_OBJECTS if max_objects is None else max_objects)
     pulled = Pulled([], report.notices, started_at, version)
     crawled: set[str] = set()
     direct_locations: str | None = None
@@ -333,27 +826,29 @@ def pull_ocpi(
             doc = client.json(first)
             data = doc.get("data") if isinstance(doc, dict) else None
             if _is_versions(data):
-                details_url, chosen = _choose_version(data, version, url)
+                details_url, chosen = _choose_version(data, version, first.url)
                 pulled.version = chosen
                 client.set_version(chosen)
-                details = client.get(details_url)
+                details = client.get(details_url, first.url, "the version details")
                 endpoints = _endpoints(client.json(details), details.url)
+                named_by = details.url
             elif isinstance(data, dict) and "endpoints" in data:
                 chosen = str(data.get("version") or version or "")
                 if chosen:
                     pulled.version = chosen
                     client.set_version(chosen)
                 endpoints = _endpoints(doc, first.url)
+                named_by = first.url
             else:
                 kind = _module_kind(data, url)
-                _crawl(client, kind, url, first, pulled, max_pages)
+                _crawl(client, kind, url, first, pulled, budget)
                 crawled.add(kind)
                 if kind == LOCATION:
-                    direct_locations = url
+                    direct_locations = first.url
                 continue
             for name, kind in MODULES.items():
                 if name in endpoints and kind not in crawled:
-                    _crawl(client, kind, endpoints[name], None, pulled, max_pages)
+                    _crawl(client, kind, endpoints[name], None, pulled, budget, named_by)
                     crawled.add(kind)
             if LOCATION not in crawled:
                 raise InputError(url, None, "the OCPI interface lists no locations endpoint")
@@ -363,15 +858,26 @@ def pull_ocpi(
         if direct_locations and TARIFF not in crawled:
             sibling = _sibling(direct_locations)
             if sibling:
+                # A guess: its first answer may refuse (reported; a network failure is not
+                # forgiven); once it answers, it is read like any module, every page checked.
                 try:
-                    resp = client.get(sibling)
-                    _crawl(client, TARIFF, sibling, resp, pulled, max_pages)
-                    client._note(OCPI_PULL_PAGING, sibling, "no tariffs URL given; the sibling "
-                                 "of the locations module was read")
+                    resp: Response | None = client.get(sibling, direct_locations,
+                                                       "the sibling tariffs module")
+                    assert resp is not None
+                    client.json(resp)
                 except InputError as exc:
+                    resp = None
                     client._note(OCPI_PULL_PAGING, sibling, f"no tariffs URL given and the sibling "
                                  f"of the locations module could not be read ({exc.detail})")
+                if resp is not None:
+                    _crawl(client, TARIFF, sibling, resp, pulled, budget)
+                    client._note(OCPI_PULL_PAGING, sibling, "no tariffs URL given; the sibling "
+                                 "of the locations module was read")
+        if not pulled.counts.get("locations"):
+            raise InputError(_short(urls[0]), None, "the server sent no Locations: nothing to "
+                             "publish (an empty feed is never published)")
     finally:
+        client.close()
         progress.done()
     return pulled
 
@@ -386,13 +892,13 @@ def _choose_version(data: list[dict[str, Any]], wanted: str | None, url: str) ->
     if wanted:
         if wanted not in offered:
             raise InputError(url, None, f"OCPI version {wanted} not offered (offered: "
-                             f"{', '.join(sorted(offered))})")
+                             f"{_short(', '.join(sorted(offered)))})")
         return urljoin(url, offered[wanted]), wanted
     for v in OCPI_VERSIONS:
         if v in offered:
             return urljoin(url, offered[v]), v
     raise InputError(url, None, f"no supported OCPI version offered (offered: "
-                     f"{', '.join(sorted(offered))}; pcpr reads {', '.join(OCPI_VERSIONS)})")
+                     f"{_short(', '.join(sorted(offered)))}; pcpr reads {', '.join(OCPI_VERSIONS)})")
 
 
 def _endpoints(doc: Any, url: str) -> dict[str, str]:
@@ -433,13 +939,15 @@ def _sibling(url: str) -> str | None:
 
 
 def _crawl(client: Client, kind: str, url: str, first: Response | None, pulled: Pulled,
-           max_pages: int) -> None:
+           budget: _Budget, named_by: str | None = None) -> None:
     label = "locations" if kind == LOCATION else "tariffs"
     seen: set[str] = set()
     received = 0
     total: int | None = None
     x_limit: int | None = None
     next_url: str | None = url
+    came_from = named_by
+    what = f"the {label} endpoint"
     resp = first
     pages = 0
     offset_paging = False
@@ -449,12 +957,20 @@ def _crawl(client: Client, kind: str, url: str, first: Response | None, pulled: 
                          "stopped")
             break
         seen.add(next_url)
+        if budget.pages >= budget.max_pages:
+            raise InputError(_short(url), None, f"more than {budget.max_pages} pages "
+                             "(--max-pages); stopped, nothing is published")
         if resp is None:
-            resp = client.get(next_url)
+            resp = client.get(next_url, came_from, what)
         doc = client.json(resp)
         data = doc.get("data") if isinstance(doc, dict) else None
         if not isinstance(data, list):
-            raise InputError(resp.url, "$.data", "module page without a data list")
+            raise InputError(_short(resp.url), "$.data", "module page without a data list")
+        budget.pages += 1
+        budget.objects += len(data)
+        if budget.objects > budget.max_objects:
+            raise InputError(_short(url), None, f"more than {budget.max_objects} objects "
+                             "(--max-objects); stopped, nothing is published")
         pulled.pages.append(Page(resp.url, resp.body, doc, kind))
         pages += 1
         received += len(data)
@@ -462,13 +978,14 @@ def _crawl(client: Client, kind: str, url: str, first: Response | None, pulled: 
             total = _int_header(resp.header("X-Total-Count"))
             x_limit = _int_header(resp.header("X-Limit"))
             if resp.header("X-Limit") is not None and (x_limit is None or x_limit <= 0):
-                client._note(OCPI_PULL_PAGING, resp.url, f"X-Limit {resp.header('X-Limit')!r} is "
-                             "not the server's page maximum (must be a positive integer); ignored")
+                client._note(OCPI_PULL_PAGING, resp.url, f"X-Limit {_short(resp.header('X-Limit') or '')!r} "
+                             "is not the server's page maximum (must be a positive integer); ignored")
                 x_limit = None
         client.progress(f"{label}: page {pages}, {received}" + (f"/{total}" if total else "")
                         + " objects")
         link = next_link(resp.headers.get_all("Link") if resp.headers is not None else None,
                          resp.url)
+        came_from, what = resp.url, "the next link"
         if link is not None:
             if not data:
                 client._note(OCPI_PULL_PAGING, resp.url, "an empty page with a next link; stopped")
@@ -486,8 +1003,6 @@ def _crawl(client: Client, kind: str, url: str, first: Response | None, pulled: 
         else:
             next_url = None
         resp = None
-        if pages >= max_pages and next_url is not None:
-            raise InputError(url, None, f"more than {max_pages} pages; stopped")
     if total is not None and received != total:
         client._note(OCPI_PULL_PAGING, url, f"X-Total-Count said {total} {label}, {received} were "
                      "received")
