@@ -680,3 +680,31 @@ def test_no_locations_or_tariffs_at_all(tmp_path: Path) -> None:
     only_locations = write(tmp_path / "l.json", envelope([location("L1")]))
     loaded = load_ocpi([str(only_locations)])
     assert any(n.code == "ocpi_no_tariffs" for n in loaded.notices)
+
+
+def test_defects_published_as_given_do_not_say_corrected(tmp_path: Path) -> None:
+    """An implausible rating (and an ENERGY step_size other than 1) is published as the feed gives
+    it: the notice's action says ``published``, as the catalogue and the mapping table say, while
+    a value that really was normalised still says ``corrected``."""
+    loc = location("L1", evse("E1", connector(max_amperage=0),
+                              connector("2", power_type="AC_3_PHASE", max_voltage=400,
+                                        max_amperage="32")))
+    t = tariff("T1", elements=[{"price_components": [{"type": "ENERGY", "price": 0.5, "vat": 20,
+                                                      "step_size": 1000}]}])
+    files = [write(tmp_path / "l.json", envelope([loc])), write(tmp_path / "t.json", envelope([t]))]
+    loaded = load_ocpi([str(f) for f in files])
+    actions: dict[str, list[tuple[str, str]]] = {}
+    for n in loaded.notices:
+        actions.setdefault(n.code, []).append((n.action.value, n.message))
+    assert [a for a, _ in actions["ocpi_implausible_rating"]] == ["published", "published"]
+    assert sorted(m.split(";")[0] for _, m in actions["ocpi_implausible_rating"]) == \
+        ["AC_3_PHASE max_voltage 400 looks line-to-line", "max_amperage is 0"]
+    assert [a for a, _ in actions["ocpi_step_size_not_1"]] == ["published"]
+    assert [a for a, _ in actions["ocpi_number_as_string"]] == ["corrected"]  # "32" became 32
+    # The published connectors keep the values as given.
+    out, report = build(tmp_path, *files)
+    feed = json.loads((out / "locations.json").read_bytes())
+    connectors = feed["data"][0]["evses"][0]["connectors"]
+    assert [(c["max_voltage"], c["max_amperage"]) for c in connectors] == [(230, 0), (400, 32)]
+    grouped = {g["code"]: {s["action"] for s in g["samples"]} for g in report["notices"]}
+    assert grouped["ocpi_implausible_rating"] == {"published"}

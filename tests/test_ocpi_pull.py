@@ -425,7 +425,8 @@ def make_raw_handler(state: RawServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             state.log.append({"path": parts.path, "query": query,
-                              "auth": self.headers.get("Authorization")})
+                              "auth": self.headers.get("Authorization"),
+                              "client": self.client_address[1]})
             route = state.routes.get(parts.path)
             if route is None:
                 self.send_json({"error": "Not Found"}, 404)
@@ -438,12 +439,16 @@ def make_raw_handler(state: RawServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture()
 def start() -> Iterator[Any]:
     """start() → a new RawServer on 127.0.0.1 (another port, so another origin); start(tls)
-    serves https with that server-side SSLContext."""
+    serves https with that server-side SSLContext; start(keep_alive=True) speaks HTTP/1.1 and
+    keeps connections open."""
     running: list[tuple[RawServer, ThreadingHTTPServer, threading.Thread]] = []
 
-    def _start(tls: ssl.SSLContext | None = None) -> RawServer:
+    def _start(tls: ssl.SSLContext | None = None, keep_alive: bool = False) -> RawServer:
         state = RawServer()
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_raw_handler(state))
+        handler = make_raw_handler(state)
+        if keep_alive:  # HTTP/1.1: the connection stays open between requests
+            handler.protocol_version = "HTTP/1.1"
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
         if tls is not None:
@@ -804,6 +809,87 @@ def test_a_trickling_server_is_stopped_by_the_deadline(start: Any) -> None:
         with pytest.raises(SourceError, match=r"longer than 1\.5 s \(--pull-timeout\)"):
             pull([a.url(path)], pull_options=fast(pull_timeout=1.5, read_timeout=5))
         assert 1.4 < time.monotonic() - t0 < 3, path
+
+
+def test_kept_alive_connections_are_reused_and_still_under_the_deadline(start: Any) -> None:
+    a = start(keep_alive=True)
+    serve_tariffs(a)
+    a.routes["/locations"] = locations_page(LOCATIONS[:2], "/locations/2")
+    a.routes["/locations/2"] = locations_page(LOCATIONS[2:4], "/locations/3")
+    a.routes["/locations/3"] = locations_page(LOCATIONS[4:])
+    loaded = pull([a.url("/locations"), a.url("/tariffs")], token=TOKEN, pull_options=fast())
+    assert len(loaded.export.sites) == 5
+    assert len(a.log) == 4 and len({r["client"] for r in a.log}) == 1  # one connection
+
+    def trickle(h: Any, q: Any) -> None:  # a byte every 0.2 s, for 5 s at most
+        h.send_response(200)
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        for _ in range(25):
+            if a.stop.wait(0.2):
+                return
+            try:
+                h.wfile.write(b" ")
+                h.wfile.flush()
+            except OSError:
+                return
+        h.close_connection = True
+
+    # Page 1 on a, page 2 on another server b (a newer connection), page 3 back on a's kept-alive
+    # connection, where it trickles: the deadline still cuts that older, reused connection.
+    b = start(keep_alive=True)
+    a.routes["/slow/locations"] = locations_page(LOCATIONS[:2], b.url("/slow/locations/2"))
+    b.routes["/slow/locations/2"] = locations_page(LOCATIONS[2:4], a.url("/slow/locations/3"))
+    a.routes["/slow/locations/3"] = trickle
+    a.log.clear()
+    t0 = time.monotonic()
+    with pytest.raises(SourceError, match=r"longer than 1\.5 s \(--pull-timeout\)"):
+        pull([a.url("/slow/locations")], pull_options=fast(pull_timeout=1.5, read_timeout=5))
+    assert 1.4 < time.monotonic() - t0 < 3
+    assert [r["path"] for r in a.log] == ["/slow/locations", "/slow/locations/3"]
+    assert len({r["client"] for r in a.log}) == 1 and len(b.log) == 1
+
+
+def test_a_proxy_from_the_environment_is_used_but_never_for_this_machine(
+        start: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS_PROXY carries https requests to other hosts (a CONNECT tunnel: the proxy sees the
+    host name, never the token); loopback URLs never go through a proxy. The proxy here is a
+    local server that refuses every tunnel and every request, so nothing leaves this machine."""
+    seen: list[str] = []
+
+    class Refuse(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def refuse(self) -> None:
+            seen.append(f"{self.command} {self.path} auth={self.headers.get('Authorization')}")
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_CONNECT = do_GET = refuse
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    try:
+        for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.server_address[1]}")
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with pytest.raises(SourceError, match="connection failed"):
+            pull(["https://cpo.example/ocpi/versions"], token=TOKEN, pull_options=fast(retries=0))
+        assert seen == ["CONNECT cpo.example:443 auth=None"]
+        # Loopback: straight to the server, not through the proxy.
+        a = start()
+        a.routes["/locations"] = locations_page(LOCATIONS)
+        assert len(pull([a.url("/locations"), serve_tariffs(a)]).export.sites) == 5
+        assert len(seen) == 1 and len(a.log) == 2
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(timeout=5)
 
 
 def test_a_stalled_read_times_out_and_is_retried(start: Any) -> None:

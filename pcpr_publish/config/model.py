@@ -98,6 +98,16 @@ class OcpiConfig(Section):
     max_pages: int | None = Field(default=None, ge=1, description="pages of a pull (default 10000)")
     max_objects: int | None = Field(default=None, ge=1, description="Locations and Tariffs of a "
                                     "pull (default 100000)")
+    # ``pcpr publish --from-ocpi … --watch`` only (docs/ocpi-input.md, Incremental pulls):
+    pull_interval: float | None = Field(default=None, gt=0, description="seconds between two "
+                                        "pulls of a watch process (default 5)")
+    full_pull_every: float | None = Field(default=None, ge=0, description="seconds between two "
+                                          "full pulls of a watch process, which see deletions; "
+                                          "the others ask for changes only (default 3600; 0: "
+                                          "every pull is full)")
+    pull_overlap: float | None = Field(default=None, ge=0, description="seconds an incremental "
+                                       "pull's date_from goes back before the server's time of "
+                                       "the previous pull (default 60)")
 
     @field_validator("trust_origins", mode="before")
     @classmethod
@@ -119,10 +129,17 @@ class OcpiConfig(Section):
     def pull_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`pcpr_publish.read.ocpi.pull.pull_ocpi` (set keys only)."""
         out: dict[str, Any] = {k: v for k, v in self.model_dump().items()
-                               if v is not None and k != "trust_origins"}
+                               if v is not None and k != "trust_origins"
+                               and k not in ("pull_interval", "full_pull_every", "pull_overlap")}
         if self.trust_origins:
             out["trust_origins"] = tuple(self.trust_origins)
         return out
+
+    def watch_options(self) -> dict[str, Any]:
+        """Keyword arguments for :class:`pcpr_publish.read.ocpi.incremental.OcpiSource` (set keys
+        only): how often a watch process pulls, and how."""
+        keys = ("pull_interval", "full_pull_every", "pull_overlap")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
 class Config(Section):

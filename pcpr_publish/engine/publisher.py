@@ -55,6 +55,7 @@ from pcpr_publish.pipeline.dataset import BuildCache, Dataset, build_dataset
 from pcpr_publish.pipeline.timestamps import Previous
 from pcpr_publish.read import load_input, relocate_notices
 from pcpr_publish.read.export.reader import LoadedExport
+from pcpr_publish.read.ocpi.incremental import OcpiSource
 from pcpr_publish.read.overlay import Overlay, load_overlay
 from pcpr_publish.render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED
 from pcpr_publish.render.site import RenderState, render_site
@@ -197,6 +198,12 @@ class Publisher:
         self.last_site: dict[str, SiteFile] = {}
         self.recent: list[int] = []  # location counts of the last publishes (shrink guard)
         self._failed = False
+        # --from-ocpi in a long-lived publisher: pulls again, by what changed, when one is due.
+        self.ocpi: OcpiSource | None = None
+        if self.options.from_ocpi and self.options.keep_state:
+            self.ocpi = OcpiSource(**self.options.input_kwargs(
+                config.operator_defaults(), config.ocpi.pull_options()),
+                **config.ocpi.watch_options())
 
     @property
     def strict(self) -> bool:
@@ -212,9 +219,14 @@ class Publisher:
             return "retry after failure"
         if _signature(self.inputs) != self._export_sig:
             return "export changed"
+        pulled = self.ocpi.poll() if self.ocpi is not None else None  # raises if a pull fails
+        if pulled:
+            return pulled
         statuses = self.options.statuses
         if statuses and _signature([statuses]) != self._overlay_sig:
             return "overlay changed"
+        if self.ocpi is not None:
+            self.ocpi.check()  # the last pull failed: a failure until one succeeds
         return None
 
     def cycle(self, *, force: bool = False, dry_run: bool = False) -> CycleResult | None:
@@ -263,12 +275,16 @@ class Publisher:
             self.previous = read_previous(self.store, scratch)
             self.remote = None
         t = time.monotonic()
-        export_changed = self.loaded is None or _signature(self.inputs) != self._export_sig
+        export_changed = (self.loaded is None or _signature(self.inputs) != self._export_sig
+                          or (self.ocpi is not None and self.ocpi.pending))
         if export_changed:
             sig = _signature(self.inputs)
-            self.loaded = load_input(self.inputs, self.options.effective_format,
-                                     **self.options.input_kwargs(self.config.operator_defaults(),
-                                                                self.config.ocpi.pull_options()))
+            if self.ocpi is not None:
+                self.loaded = self.ocpi.load()
+            else:
+                self.loaded = load_input(self.inputs, self.options.effective_format,
+                                         **self.options.input_kwargs(self.config.operator_defaults(),
+                                                                    self.config.ocpi.pull_options()))
             self._export_sig = sig
             timings["read"] = time.monotonic() - t
         statuses = self.options.statuses

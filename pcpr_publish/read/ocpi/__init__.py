@@ -32,7 +32,7 @@ from pcpr_publish.read.export.reader import (
 )
 from pcpr_publish.read.ocpi.detect import TARIFF, Found, find_objects
 
-__all__ = ["load_ocpi", "load_documents", "Document"]
+__all__ = ["Document", "load_documents", "load_ocpi", "page_documents"]
 
 
 class Document:
@@ -97,12 +97,17 @@ def load_ocpi(
         pulled = pull_ocpi(urls, token=token, version=ocpi_version, **(pull_options or {}))
         pulled_at = pulled.started_at
         report.notices.extend(pulled.notices)
-        documents.extend(Document(p.url, p.data, p.body, p.kind) for p in pulled.pages)
+        documents.extend(page_documents(pulled.pages))
     if not documents:
         raise InputError("-", None, "no input given (files, or --from-ocpi URL)")
     return load_documents(documents, report=report, now=now, exported_at=exported_at or pulled_at,
                           exported_at_reason="the pull time" if pulled_at and not exported_at else None,
                           operator_defaults=operator_defaults, missing_publish=missing_publish)
+
+
+def page_documents(pages: Sequence[Any]) -> list[Document]:
+    """The pages of a pull (:class:`~pcpr_publish.read.ocpi.pull.Page`) as documents."""
+    return [Document(p.url, p.data, p.body, p.kind) for p in pages]
 
 
 def load_documents(

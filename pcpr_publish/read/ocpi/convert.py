@@ -134,9 +134,14 @@ class Obj:
 
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
+#: Defects reported and then published as the feed gives them (docs/ocpi-input.md, Defects
+#: normalised: "as given"): their notices say ``published``, never ``corrected``.
+AS_GIVEN = frozenset({OCPI_IMPLAUSIBLE_RATING, OCPI_STEP_SIZE})
+
 
 def _notices(obj: Obj) -> list[Notice]:
-    """The object's defects as notices: one per code, fragments joined (at most 10 shown)."""
+    """The object's defects as notices: one per code, fragments joined (at most 10 shown).
+    Each says what was done: the value was corrected, or (:data:`AS_GIVEN`) published as is."""
     out = []
     for code, frags in obj.defects.items():
         default = NOTICE_TYPES[code].severity
@@ -144,7 +149,8 @@ def _notices(obj: Obj) -> list[Notice]:
         texts = [t for _, t, _ in frags]
         msg = "; ".join(texts[:10]) + (f" (and {len(texts) - 10} more)" if len(texts) > 10 else "")
         out.append(Notice.make(code, kind=obj.kind, object_id=obj.oid, path=obj.where,
-                               field=frags[0][0], message=msg, action=Action.CORRECTED,
+                               field=frags[0][0], message=msg,
+                               action=Action.PUBLISHED if code in AS_GIVEN else Action.CORRECTED,
                                private=obj.private, severity=sev))
     obj.defects.clear()
     return out

@@ -1,7 +1,9 @@
 """``--from-ocpi``: pull Locations and Tariffs from a CPO's OCPI 2.2.1 / 2.1.1 interface.
 
-Standard library only (``urllib`` with pcpr's own handlers). Given a URL, the client finds out
-what it is:
+HTTP is urllib3's (connection pools, keep-alive, TLS with verified certificates, proxies from
+the environment), used with its automatic retries, redirects and decompression turned off: the
+policy below is pcpr's own, applied to every hop and every byte. Given a URL, the client finds
+out what it is:
 
 * a **versions** endpoint (``data`` is ``[{version, url}]``): the best version is chosen
   (``--ocpi-version``, else 2.2.1, 2.2, 2.1.1, 2.1), then
@@ -23,7 +25,7 @@ The server is not trusted (docs/ocpi-input.md, "Origins and the token" and "Limi
   those named by ``trust_origins``; any other URL the server names (a redirect, a next link, an
   endpoint) is read without it, with an ``ocpi_pull_origin`` notice. Only ``https`` is fetched,
   and plain ``http`` only to this machine (loopback) or to a trusted origin; never ``file:`` or
-  anything else (the opener has no other handlers), and never from https down to http.
+  anything else (only http(s) URLs reach urllib3), and never from https down to http.
   Redirects are followed here, hop by hop, under the same rules.
 * **Limits.** An overall deadline (``pull_timeout``, enforced by a watchdog that shuts the
   socket down, even in the middle of a slow header), a read timeout per socket read, a size
@@ -43,12 +45,12 @@ from __future__ import annotations
 import base64
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 import zlib
@@ -59,8 +61,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import urllib3
+import urllib3.connection
+import urllib3.exceptions
+import urllib3.util
+
 from pcpr_publish import __version__
-from pcpr_publish.common.dates import format_datetime
+from pcpr_publish.common.dates import format_datetime, normalise_datetime
 from pcpr_publish.errors import ConfigError, InputError, SourceError
 from pcpr_publish.notices import (
     OCPI_PULL_ORIGIN,
@@ -114,6 +121,16 @@ class Page:
     kind: str
 
 
+@dataclass(frozen=True)
+class Module:
+    """A module endpoint a pull read: what it serves, its URL, and the page that named it (None
+    for a URL given by the user). An incremental pull reads these again, without discovery."""
+
+    kind: str
+    url: str
+    named_by: str | None = None
+
+
 @dataclass
 class Pulled:
     pages: list[Page]
@@ -121,6 +138,15 @@ class Pulled:
     started_at: str
     version: str | None
     counts: dict[str, int] = field(default_factory=dict)
+    #: The modules read, in order (for :func:`pull_ocpi` ``modules=`` next time).
+    modules: list[Module] = field(default_factory=list)
+    #: The server's time when it answered the first page of the first module read (its envelope
+    #: ``timestamp``, else its ``Date`` header): what a later ``date_from`` is counted from.
+    server_time: str | None = None
+    #: Whether the token was sent Base64-encoded (after any 401 fallback), for the next pull.
+    token_base64: bool = True
+    #: The ``date_from`` this pull asked for (None: a full pull).
+    date_from: str | None = None
 
 
 @dataclass
@@ -134,8 +160,12 @@ class Response:
         value = self.headers.get(name) if self.headers is not None else None
         return value.strip() if isinstance(value, str) else None
 
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header that may repeat (``Link``)."""
+        return list(self.headers.getlist(name)) if self.headers is not None else []
 
-def _set_query(url: str, **params: int) -> str:
+
+def _set_query(url: str, **params: int | str) -> str:
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
     query += [(k, str(v)) for k, v in params.items()]
@@ -290,28 +320,32 @@ class _Status(Exception):
 
 
 class _Watchdog:
-    """Shuts the current socket down when the pull's deadline passes, wherever the client is
-    blocked (connect, a slow status line or header, the body); then ``fired`` is set."""
+    """Shuts this pull's sockets down when its deadline passes, wherever the client is blocked
+    (a TLS handshake, a slow status line or header, the body); then ``fired`` is set.
+
+    Every socket the pull opens is attached as soon as it is connected (kept-alive connections
+    are reused across requests, so the one in use may be any of them)."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
-        self._sock: socket.socket | None = None
+        self._socks: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(min(max(0.0, seconds), _LONGEST), self._fire)
         self._timer.daemon = True
         self._timer.start()
 
-    def attach(self, sock: socket.socket | None) -> None:
+    def attach(self, sock: socket.socket) -> None:
         with self._lock:
-            self._sock = sock
-            if self.fired and sock is not None:
+            self._socks = [s for s in self._socks if s.fileno() != -1]  # drop closed ones
+            self._socks.append(sock)
+            if self.fired:
                 _shutdown(sock)
 
     def _fire(self) -> None:
         with self._lock:
             self.fired = True
-            if self._sock is not None:
-                _shutdown(self._sock)
+            for sock in self._socks:
+                _shutdown(sock)
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -324,60 +358,41 @@ def _shutdown(sock: socket.socket) -> None:
         pass
 
 
-class _WatchedHTTP(http.client.HTTPConnection):
-    watchdog: _Watchdog | None = None
+class _Watched:
+    """Mixin for urllib3's connection classes: each new socket is handed to the watchdog."""
 
-    def connect(self) -> None:
-        super().connect()
-        if self.watchdog is not None:
-            self.watchdog.attach(self.sock)
+    watchdog: _Watchdog
 
-
-class _WatchedHTTPS(http.client.HTTPSConnection):
-    watchdog: _Watchdog | None = None
-
-    def connect(self) -> None:
-        super().connect()
-        if self.watchdog is not None:
-            self.watchdog.attach(self.sock)
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        self.watchdog.attach(sock)
+        return sock
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, watchdog: _Watchdog) -> None:
-        super().__init__()
-        self.watchdog = watchdog
-
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        def make(host: str, **kwargs: Any) -> _WatchedHTTP:
-            conn = _WatchedHTTP(host, **kwargs)
-            conn.watchdog = self.watchdog
-            return conn
-        return self.do_open(make, req)  # type: ignore[arg-type]
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watchdog: _Watchdog) -> None:
-        super().__init__()
-        self.watchdog = watchdog
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        if self._context is None:  # certificates verified; made on first use (it costs ~40 ms)
-            self._context = ssl.create_default_context()
-        def make(host: str, **kwargs: Any) -> _WatchedHTTPS:
-            conn = _WatchedHTTPS(host, **kwargs)
-            conn.watchdog = self.watchdog
-            return conn
-        return self.do_open(make, req, context=self._context)  # type: ignore[arg-type]
+def _pool_classes(watchdog: _Watchdog) -> dict[str, type]:
+    """urllib3 connection pools whose connections report their sockets to ``watchdog``."""
+    http_conn = type("WatchedHTTPConnection", (_Watched, urllib3.connection.HTTPConnection),
+                     {"watchdog": watchdog})
+    https_conn = type("WatchedHTTPSConnection", (_Watched, urllib3.connection.HTTPSConnection),
+                      {"watchdog": watchdog})
+    return {
+        "http": type("WatchedHTTPPool", (urllib3.HTTPConnectionPool,),
+                     {"ConnectionCls": http_conn}),
+        "https": type("WatchedHTTPSPool", (urllib3.HTTPSConnectionPool,),
+                      {"ConnectionCls": https_conn}),
+    }
 
 
-def _opener(watchdog: _Watchdog, proxies: dict[str, str] | None) -> urllib.request.OpenerDirector:
-    """http and https only (no file:, ftp: or data: handler), no automatic redirects."""
-    opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(proxies), _HTTPHandler(watchdog),
-                    _HTTPSHandler(watchdog), urllib.request.HTTPDefaultErrorHandler(),
-                    urllib.request.HTTPErrorProcessor()):
-        opener.add_handler(handler)
-    return opener
+def _proxy_for(url: str) -> str | None:
+    """The proxy of ``url`` from ``HTTPS_PROXY`` / ``HTTP_PROXY`` (``NO_PROXY`` honoured), never
+    for this machine."""
+    parts = urlsplit(url)
+    if _is_loopback_host(parts.hostname or ""):
+        return None
+    proxy = urllib.request.getproxies().get(parts.scheme.lower())
+    if not proxy or urllib.request.proxy_bypass(parts.netloc):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 class _Inflater:
@@ -468,7 +483,8 @@ class Client:
         self._flipped = False
         self.deadline = time.monotonic() + pull_timeout
         self.watchdog = _Watchdog(pull_timeout)
-        self._openers = {False: _opener(self.watchdog, None), True: _opener(self.watchdog, {})}
+        self._pools = _pool_classes(self.watchdog)
+        self._managers: dict[str | None, urllib3.PoolManager] = {}  # by proxy (None: direct)
         self._noted_origins: set[Origin] = set()
         self._upgraded_hosts: set[str] = set()
         self.requests = 0
@@ -476,6 +492,30 @@ class Client:
 
     def close(self) -> None:
         self.watchdog.cancel()
+        for manager in self._managers.values():
+            manager.clear()  # closes the kept-alive connections
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        """The connection pools for ``url``: direct, or through its proxy. No retries and no
+        redirects (:meth:`get` and :meth:`_fetch` decide those); TLS as urllib3 sets it up by
+        default (certificates and host names verified against the system's CAs, TLS 1.2+)."""
+        proxy = _proxy_for(url)
+        manager = self._managers.get(proxy)
+        if manager is None:
+            options: dict[str, Any] = {"num_pools": 16, "maxsize": 1, "retries": False}
+            if proxy is None:
+                manager = urllib3.PoolManager(**options)
+            else:
+                try:
+                    auth = urllib3.util.parse_url(proxy).auth
+                    headers = urllib3.make_headers(proxy_basic_auth=auth) if auth else None
+                    manager = urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
+                except (ValueError, urllib3.exceptions.HTTPError) as exc:
+                    raise InputError(_short(url), None, f"the proxy {_short(proxy)!r} from the "
+                                     f"environment cannot be used ({_short(str(exc))})") from None
+            manager.pool_classes_by_scheme = self._pools  # type: ignore[assignment]
+            self._managers[proxy] = manager
+        return manager
 
     def set_version(self, version: str) -> None:
         if not self.version_fixed and not self._flipped:
@@ -487,17 +527,18 @@ class Client:
         value = base64.b64encode(self.token.encode()).decode() if self.base64 else self.token
         return f"Token {value}"
 
-    def _request(self, url: str, with_token: bool) -> urllib.request.Request:
-        req = urllib.request.Request(url, method="GET")
-        req.add_header("Accept", "application/json")
-        req.add_header("Accept-Encoding", "gzip, deflate")
-        req.add_header("User-Agent", f"pcpr/{__version__}")
-        req.add_header("X-Request-ID", str(uuid.uuid4()))
-        req.add_header("X-Correlation-ID", self.correlation)
+    def _headers(self, with_token: bool) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": f"pcpr/{__version__}",
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": self.correlation,
+        }
         auth = self._authorization() if with_token else None
         if auth:
-            req.add_header("Authorization", auth)
-        return req
+            headers["Authorization"] = auth
+        return headers
 
     def _note(self, code: str, url: str, message: str, action: Action = Action.IGNORED) -> None:
         self.report.add(code, kind="Export", object_id="", path=_short(url, 500), message=message,
@@ -599,34 +640,39 @@ class Client:
             send_token = self.policy.credentialed(current)
             if not send_token:
                 self._note_origin(current, what)
-            timeout = max(0.001, min(self.read_timeout, self.remaining(), _LONGEST))
+            seconds = max(0.001, min(self.read_timeout, self.remaining(), _LONGEST))
             try:
-                resp = self._openers[_is_loopback(current)].open(
-                    self._request(current, send_token), timeout=timeout)
-            except urllib.error.HTTPError as exc:
-                try:
-                    location = exc.headers.get("Location") if exc.headers else None
-                    if exc.code in REDIRECT_STATUSES and location:
-                        previous, current = current, urljoin(current, location.strip())
-                        what = "the redirect to"
-                        continue
-                    body = self._error_body(exc)
-                finally:
-                    exc.close()
-                raise _Status(current, exc.code, exc.headers, body, send_token) from None
-            except urllib.error.URLError as exc:
-                reason = exc.reason
-                if isinstance(reason, ssl.SSLCertVerificationError):
+                resp = self._manager(current).urlopen(
+                    "GET", current, headers=self._headers(send_token), retries=False,
+                    redirect=False, preload_content=False, decode_content=False,
+                    enforce_content_length=False,
+                    timeout=urllib3.Timeout(connect=seconds, read=seconds))
+            except urllib3.exceptions.LocationValueError as exc:  # a URL urllib3 cannot parse
+                raise InputError(_short(current), None,
+                                 f"cannot fetch: {_short(str(exc))}") from None
+            except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+                rejected = _certificate_error(exc)
+                if rejected is not None:
                     raise InputError(_short(current), None, "the server's TLS certificate is not "
-                                     f"accepted ({reason.verify_message or reason})") from None
-                raise _Transient(current, f"connection failed ({_short(str(reason))})") from None
-            except (http.client.HTTPException, OSError) as exc:
+                                     f"accepted ({rejected})") from None
                 raise _Transient(current, f"connection failed ({_describe(exc)})") from None
-            except ValueError as exc:  # http.client.InvalidURL and friends
-                raise InputError(_short(current), None, f"cannot fetch: {_short(str(exc))}") from None
-            with resp:
+            reusable = False
+            try:
+                status = resp.status
+                location = resp.headers.get("Location")
+                if status in REDIRECT_STATUSES and location:
+                    previous, current = current, urljoin(current, location.strip())
+                    what = "the redirect to"
+                    continue
+                if not 200 <= status < 300:
+                    raise _Status(current, status, resp.headers, self._error_body(resp), send_token)
                 body = self._read_body(resp, current)
-                return Response(current, resp.status, resp.headers, body)
+                reusable = True
+                return Response(current, status, resp.headers, body)
+            finally:
+                if not reusable:
+                    resp.close()  # the rest of the body is never read: the connection goes
+                resp.release_conn()
         raise InputError(_short(url), None, f"more than {MAX_REDIRECTS} redirects; stopped")
 
     def _note_origin(self, url: str, what: str) -> None:
@@ -638,7 +684,9 @@ class Client:
         self._note(OCPI_PULL_ORIGIN, url, f"{what} {_short(url)} is on {format_origin(origin)}, "
                    f"which is not the origin of the URL given nor a --trust-origin: {how}")
 
-    def _read_body(self, resp: http.client.HTTPResponse, url: str) -> bytes:
+    def _read_body(self, resp: urllib3.BaseHTTPResponse, url: str) -> bytes:
+        """The body, read raw (``decode_content=False``) a piece at a time and inflated here, so
+        that every limit holds while it streams."""
         encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
         if encoding in ("", "identity"):
             inflater = None
@@ -655,7 +703,7 @@ class Client:
         raw = 0
         try:
             while True:
-                chunk = resp.read1(CHUNK)
+                chunk = resp.read(CHUNK, decode_content=False)
                 if not chunk:
                     break
                 raw += len(chunk)
@@ -673,7 +721,7 @@ class Client:
                 raise _Transient(url, f"the response was cut short ({raw} of {length} bytes)")
             if inflater is not None:
                 inflater.finish()
-        except (http.client.HTTPException, OSError) as exc:
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
             raise _Transient(url, f"reading the response failed ({_describe(exc)})") from None
         except zlib.error as exc:
             raise _Transient(url, f"the response is not valid {encoding} ({exc})") from None
@@ -689,11 +737,11 @@ class Client:
                           f"{self.max_response_bytes} bytes (--max-response-bytes); stopped, "
                           "nothing is published")
 
-    def _error_body(self, exc: urllib.error.HTTPError) -> bytes:
+    def _error_body(self, resp: urllib3.BaseHTTPResponse) -> bytes:
         """At most MAX_ERROR_BODY bytes of an error response, for its message; never fails."""
         try:
-            data = exc.read(MAX_ERROR_BODY)
-            encoding = (exc.headers.get("Content-Encoding") or "").lower() if exc.headers else ""
+            data = resp.read(MAX_ERROR_BODY, decode_content=False)
+            encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
             if encoding in ("gzip", "x-gzip", "deflate"):
                 out = bytearray()
                 _Inflater(encoding).feed(data, out, MAX_ERROR_BODY)
@@ -741,12 +789,36 @@ class Client:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    """A network failure in a few words (urllib3 wraps the socket's error; it is unwrapped)."""
+    if isinstance(exc, urllib3.exceptions.ProtocolError) and len(exc.args) > 1 \
+            and isinstance(exc.args[1], BaseException):
+        return _describe(exc.args[1])
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # refused, unresolvable
+        return _short(re.sub(r"^\w*Connection\b[^:]*\): ", "", str(exc)))
+    if isinstance(exc, (TimeoutError, socket.timeout, urllib3.exceptions.TimeoutError)):
         return "timed out"
-    if isinstance(exc, http.client.IncompleteRead):
-        return f"cut short after {len(exc.partial)} bytes"
+    if isinstance(exc, (http.client.IncompleteRead, urllib3.exceptions.IncompleteRead)):
+        partial = exc.partial
+        return f"cut short after {partial if isinstance(partial, int) else len(partial)} bytes"
     text = str(exc) or type(exc).__name__
     return _short(f"{type(exc).__name__}: {text}" if text != type(exc).__name__ else text)
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is what ``exc`` (or what it wraps)
+    says; None for any other failure."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        err = todo.pop()
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, ssl.SSLCertVerificationError):
+            return _short(err.verify_message or str(err))
+        todo += [a for a in err.args if isinstance(a, BaseException)]
+        todo += [e for e in (err.__cause__, err.__context__) if e is not None]
+    return None
 
 
 def _server_message(body: bytes) -> str | None:
@@ -791,11 +863,19 @@ def pull_ocpi(
     max_retry_after: float | None = None,
     sleep: Callable[[float], None] | None = None,
     progress: Progress | None = None,
+    modules: Sequence[Module] | None = None,
+    date_from: str | None = None,
+    token_base64: bool | None = None,
 ) -> Pulled:
     """Pull every Location and Tariff page from the given OCPI URL(s); see the module docstring.
 
     Options left as None take the module's defaults. Raises InputError (exit 2) for a refused
     or invalid answer or a limit reached, SourceError (exit 3) when the server cannot be read.
+
+    An incremental pull (``pcpr publish --watch``) passes the ``modules`` of an earlier pull,
+    which are read again without discovery (``urls`` still set the origins that get the token),
+    with ``date_from`` (OCPI paging: only the objects changed since then) and the
+    ``token_base64`` encoding that worked; it may find no object at all.
     """
     started_at = format_datetime(datetime.now(timezone.utc))
     policy = OriginPolicy(urls, trust_origins)  # refuses file:, remote http… before any request
@@ -817,10 +897,23 @@ def pull_ocpi(
                     progress=progress)
     budget = _Budget(MAX_PAGES if max_pages is None else max_pages,
                      MAX_OBJECTS if max_objects is None else max_objects)
-    pulled = Pulled([], report.notices, started_at, version)
+    pulled = Pulled([], report.notices, started_at, version, date_from=date_from)
+    if token_base64 is not None:
+        client.base64 = token_base64  # what worked before: a 401 now is a refusal
+        client._flipped = True
     crawled: set[str] = set()
     direct_locations: str | None = None
     try:
+        if modules is not None:
+            for module in modules:
+                url = module.url if date_from is None else _set_query(module.url,
+                                                                      date_from=date_from)
+                _crawl(client, module.kind, url, None, pulled, budget, module.named_by)
+            pulled.modules = list(modules)
+            if date_from is None and not pulled.counts.get("locations"):
+                raise InputError(_short(urls[0]), None, "the server sent no Locations: nothing "
+                                 "to publish (an empty feed is never published)")
+            return pulled
         for url in urls:
             first = client.get(url)
             doc = client.json(first)
@@ -842,6 +935,7 @@ def pull_ocpi(
             else:
                 kind = _module_kind(data, url)
                 _crawl(client, kind, url, first, pulled, budget)
+                pulled.modules.append(Module(kind, url))
                 crawled.add(kind)
                 if kind == LOCATION:
                     direct_locations = first.url
@@ -849,6 +943,7 @@ def pull_ocpi(
             for name, kind in MODULES.items():
                 if name in endpoints and kind not in crawled:
                     _crawl(client, kind, endpoints[name], None, pulled, budget, named_by)
+                    pulled.modules.append(Module(kind, endpoints[name], named_by))
                     crawled.add(kind)
             if LOCATION not in crawled:
                 raise InputError(url, None, "the OCPI interface lists no locations endpoint")
@@ -871,15 +966,33 @@ def pull_ocpi(
                                  f"of the locations module could not be read ({exc.detail})")
                 if resp is not None:
                     _crawl(client, TARIFF, sibling, resp, pulled, budget)
+                    pulled.modules.append(Module(TARIFF, sibling, direct_locations))
                     client._note(OCPI_PULL_PAGING, sibling, "no tariffs URL given; the sibling "
                                  "of the locations module was read")
         if not pulled.counts.get("locations"):
             raise InputError(_short(urls[0]), None, "the server sent no Locations: nothing to "
                              "publish (an empty feed is never published)")
     finally:
+        pulled.token_base64 = client.base64
         client.close()
         progress.done()
     return pulled
+
+
+def _server_time(doc: Any, resp: Response) -> str | None:
+    """When the server answered, by its own clock: the envelope's ``timestamp``, else the HTTP
+    ``Date`` header (normalised to an OCPI DateTime), else None."""
+    stamp = normalise_datetime(doc.get("timestamp")) if isinstance(doc, dict) else None
+    if stamp is not None:
+        return stamp
+    date = resp.header("Date")
+    try:
+        when = parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return format_datetime(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
 
 
 def _is_versions(data: Any) -> bool:
@@ -975,6 +1088,9 @@ def _crawl(client: Client, kind: str, url: str, first: Response | None, pulled: 
         pages += 1
         received += len(data)
         if pages == 1:
+            stamp = _server_time(doc, resp)
+            if stamp is not None and (pulled.server_time is None or stamp < pulled.server_time):
+                pulled.server_time = stamp
             total = _int_header(resp.header("X-Total-Count"))
             x_limit = _int_header(resp.header("X-Limit"))
             if resp.header("X-Limit") is not None and (x_limit is None or x_limit <= 0):
@@ -983,8 +1099,7 @@ def _crawl(client: Client, kind: str, url: str, first: Response | None, pulled: 
                 x_limit = None
         client.progress(f"{label}: page {pages}, {received}" + (f"/{total}" if total else "")
                         + " objects")
-        link = next_link(resp.headers.get_all("Link") if resp.headers is not None else None,
-                         resp.url)
+        link = next_link(resp.header_values("Link"), resp.url)
         came_from, what = resp.url, "the next link"
         if link is not None:
             if not data:
