@@ -248,7 +248,9 @@ Examples:
               help="Parallel uploads (default 8).")
 @STATUSES_OPTION
 @click.option("--watch", is_flag=True,
-              help="Keep running: republish what changed whenever the export or the status overlay changes.")
+              help="Keep running: republish what changed whenever the export or the status overlay "
+                   "changes (with --from-ocpi: whenever an incremental pull finds changes, see [ocpi] "
+                   "pull_interval).")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
               help="With --watch: seconds between checks for a change.")
 @LOG_FORMAT_OPTION
