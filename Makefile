@@ -58,6 +58,7 @@ docs: install
 
 bench: install-test
 	$(PYTHON) bench/run.py
+	$(PYTHON) bench/memory.py
 
 clean:
 	rm -rf site site.report.json sample-export.json pcpr-report.json bench-results .pytest_cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,15 @@ INVALID_TIMESTAMP = _define(
     "An updated_at / status_updated_at is not an RFC 3339 date-time and is ignored; "
     "last_updated is derived as if it were absent.",
     "docs/export-format.md#reading",
+)
+TIMESTAMP_IN_FUTURE = _define(
+    "timestamp_in_future", W, "Timestamp in the future",
+    "An updated_at, status_updated_at (also the status overlay's updated_at) or exported_at is "
+    "more than 5 minutes ahead of the clock of the machine running pcpr: the back office's "
+    "clock is wrong, or the value is a placeholder such as 9999-12-31. It is replaced by the "
+    "current time (exported_at by the export file's modification time), so no last_updated is "
+    "in the future and a stale export does not look fresh. Fix the clock or the value.",
+    "docs/export-format.md#timestamps-in-the-future",
 )
 INVALID_TIME_ZONE = _define(
     "invalid_time_zone", W, "Time zone is not an IANA name",
@@ -477,7 +487,7 @@ def _json_value(value: Any) -> Any:
     are (no integer beyond 2^53, nothing infinite), anything else as text."""
     if isinstance(value, bool) or (isinstance(value, int) and -(2**53) <= value <= 2**53):
         return value
-    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+    if isinstance(value, float) and math.isfinite(value):
         return value
     try:
         return str(value)

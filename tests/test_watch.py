@@ -201,3 +201,103 @@ def test_watch_survives_a_half_written_export(tmp_path: Path) -> None:
     assert "published" in lines[0]
     assert "cycle failed" in lines[1] and "truncated JSON" in lines[1]
     assert "published" in lines[2]
+
+
+class _Ticks(threading.Event):
+    """A stop event whose wait() advances a fake clock instead of sleeping, and that stops the
+    loop after ``ticks`` waits."""
+
+    def __init__(self, ticks: int) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.left = ticks
+
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.now += timeout or 0.0
+        self.left -= 1
+        if self.left <= 0:
+            self.set()
+        return self.is_set()
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.lines: list[dict] = []
+
+    def write(self, s: str) -> None:
+        self.lines.append(json.loads(s))
+
+    def flush(self) -> None:
+        pass
+
+
+def test_watch_survives_an_unexpected_exception_in_a_cycle(tmp_path: Path) -> None:
+    """A bug in a cycle (any exception, not only PcprError) is logged as an internal error and
+    retried at the next tick; the daemon never stops because of it."""
+    store = MemoryStore()
+    pub = make_publisher(tmp_path, store)
+    real_cycle = pub.cycle
+    calls = {"n": 0}
+
+    def flaky_cycle(**kw):
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            raise TypeError("Integer exceeds 64-bit range")
+        return real_cycle(**kw)
+
+    pub.cycle = flaky_cycle  # type: ignore[method-assign]
+    ticks = _Ticks(6)
+    sink = _Lines()
+    code = watch(pub, interval=1.0, log=RunLog("json", sink), stop=ticks, install_signals=False,
+                 clock=ticks.clock)
+    assert code == 0
+    messages = [line["message"] for line in sink.lines]
+    assert messages[0].startswith("internal error in the cycle: TypeError: Integer exceeds")
+    assert sink.lines[0]["exit_code"] == 70 and sink.lines[0]["ok"] is False
+    assert "published" in messages
+    assert "recovered after 3 failed cycles" in messages
+    assert messages.index("recovered after 3 failed cycles") > messages.index("published")
+    assert messages[-1] == "stopped"
+    assert store.read("locations.json") is not None  # it did publish once the bug went away
+
+
+def test_repeated_failures_are_logged_with_backoff(tmp_path: Path) -> None:
+    """The same failure every tick: logged at once, then at most once per 1, 2, 4 … 60 s, each
+    line counting the cycles it stands for; not one line per tick."""
+    pub = make_publisher(tmp_path, MemoryStore())
+
+    def broken_cycle(**kw):
+        raise RuntimeError("boom")
+
+    pub.cycle = broken_cycle  # type: ignore[method-assign]
+    ticks = _Ticks(600)  # ten minutes at one tick per second
+    sink = _Lines()
+    watch(pub, interval=1.0, log=RunLog("json", sink), stop=ticks, install_signals=False,
+          clock=ticks.clock)
+    failed = [line for line in sink.lines if line["message"].startswith("internal error")]
+    # Lines at t = 0, 1, 3, 7, 15, 31, 63, 123, 183, … (gaps 1, 2, 4, … capped at 60 s).
+    assert 10 <= len(failed) <= 16, [line.get("repeated") for line in failed]
+    assert "repeated" not in failed[0]
+    assert sum(line.get("repeated", 1) for line in failed) <= 600
+    assert failed[-1]["repeated"] <= 60
+    assert [line.get("repeated") for line in failed[1:6]] == [1, 2, 4, 8, 16]
+
+
+def test_a_different_failure_is_logged_at_once(tmp_path: Path) -> None:
+    pub = make_publisher(tmp_path, MemoryStore())
+    errors = iter([RuntimeError("a")] * 3 + [RuntimeError("b")] + [RuntimeError("a")])
+
+    def cycle(**kw):
+        raise next(errors)
+
+    pub.cycle = cycle  # type: ignore[method-assign]
+    ticks = _Ticks(5)
+    sink = _Lines()
+    watch(pub, interval=0.1, log=RunLog("json", sink), stop=ticks, install_signals=False,
+          clock=ticks.clock)
+    failed = [line["message"].split(": ")[2].split(" ")[0] for line in sink.lines
+              if line["message"].startswith("internal error")]
+    assert failed == ["a", "b", "a"]

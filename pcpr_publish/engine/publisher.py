@@ -291,7 +291,7 @@ class Publisher:
         if statuses:
             sig = _signature([statuses])
             if self.overlay is None or sig != self._overlay_sig:
-                self.overlay = load_overlay(statuses)
+                self.overlay = load_overlay(statuses, previous=self.overlay)
                 self._overlay_sig = sig
         return self._plan_and_publish(reason, first, export_changed, timings, scratch,
                                       dry_run=dry_run)

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from pcpr_publish.common.dates import normalise_datetime
 from pcpr_publish.ocpi.enums import canonical
-from pcpr_publish.ocpi.types import DATETIME_PATTERN, to_decimal
+from pcpr_publish.ocpi.types import DATETIME_PATTERN, int_from_text, to_decimal
 
 DuplicateHook = Callable[[str, Any], None]
 
@@ -181,10 +181,10 @@ def _compile(annotation: Any, metadata: tuple[Any, ...]) -> Shaper:
                 return None if _absent(value) else value
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            if isinstance(value, str):
-                text = value.strip()
-                if text.lstrip("-").isdigit():
-                    return int(text)
+            if isinstance(value, str) and not value.lstrip().startswith("+"):
+                number = int_from_text(value)
+                if number is not None:
+                    return number
             return value
 
         return shape_int

@@ -2,8 +2,8 @@
 
 These models are the last gate before bytes are published ("construct strictly"). They forbid
 unknown fields, enforce the spec's lengths, enums and formats, write coordinates as strings with
-5-7 decimals, DateTimes in UTC ending in ``Z``, keep ids in the case they were given, and carry
-prices as exact decimals. Lengths follow the ``release-2.2.1-bugfixes`` branch (address 255,
+5-7 decimals, DateTimes in UTC ending in ``Z``, keep ids in the case they were given, carry
+prices as exact decimals and keep every integer within 32 bits (``types.INT_MAX``). Lengths follow the ``release-2.2.1-bugfixes`` branch (address 255,
 state 45); longer-than-the-PDF values are reported as warnings by the PCPR checks instead.
 """
 
@@ -36,6 +36,7 @@ from pcpr_publish.ocpi.types import (
     DATE_PATTERN,
     LATITUDE_PATTERN,
     LONGITUDE_PATTERN,
+    INT_MAX,
     TIME_PATTERN,
     URL,
     CiString,
@@ -193,9 +194,9 @@ class Connector(OcpiModel):
     standard: ConnectorType
     format: ConnectorFormat
     power_type: PowerType
-    max_voltage: Int = Field(ge=0)
-    max_amperage: Int = Field(ge=0)
-    max_electric_power: Int | None = Field(default=None, ge=0)
+    max_voltage: Int = Field(ge=0, le=INT_MAX)
+    max_amperage: Int = Field(ge=0, le=INT_MAX)
+    max_electric_power: Int | None = Field(default=None, ge=0, le=INT_MAX)
     tariff_ids: list[CiString(36)] | None = None
     terms_and_conditions: URL | None = None
     last_updated: DateTime
@@ -256,7 +257,7 @@ class PriceComponent(OcpiModel):
     type: TariffDimensionType
     price: NonNegativeNumber
     vat: NonNegativeNumber | None = None
-    step_size: Int = Field(ge=0)
+    step_size: Int = Field(ge=0, le=INT_MAX)
 
 
 class TariffRestrictions(OcpiModel):
@@ -270,8 +271,8 @@ class TariffRestrictions(OcpiModel):
     max_current: NonNegativeNumber | None = None
     min_power: NonNegativeNumber | None = None
     max_power: NonNegativeNumber | None = None
-    min_duration: Int | None = Field(default=None, ge=0)
-    max_duration: Int | None = Field(default=None, ge=0)
+    min_duration: Int | None = Field(default=None, ge=0, le=INT_MAX)
+    max_duration: Int | None = Field(default=None, ge=0, le=INT_MAX)
     day_of_week: list[DayOfWeek] | None = None
     reservation: ReservationRestrictionType | None = None
 

@@ -8,6 +8,7 @@ length, character-set and format rules so that every model field states its rule
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -77,12 +78,41 @@ Number = Annotated[Decimal, BeforeValidator(_number), WithJsonSchema({"type": "n
 NonNegativeNumber = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=10**9),
                               WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**9})]
 
+#: The range of an OCPI ``int`` as pcpr publishes it: a signed 32-bit integer. OCPI does not
+#: give ``int`` a width; this one every consumer reads (a number of 64 bits or more breaks JSON
+#: parsers and languages that read ``int`` as 32 bits) and it is far beyond any real value (2.1 GW,
+#: 68 years in seconds). Products the pages derive (voltage × amperage × 3) stay exact too. The
+#: models give every ``Int`` field ``le=INT_MAX`` (or a tighter bound).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+#: A whole number written as text (ASCII digits only: ``int()`` would also read "²" or "٣").
+_NUMERAL = re.compile(r"\s*[+-]?[0-9]+\s*")
+
 # OCPI ``int``: the models run in strict mode, so 3.0, "3" and true are rejected.
 Int = int
 
 
+def is_numeral(text: str) -> bool:
+    """Whether ``text`` is a whole number written in ASCII digits (surrounding spaces allowed)."""
+    return _NUMERAL.fullmatch(text) is not None
+
+
+def int_from_text(text: str) -> int | None:
+    """The integer a numeral (``"230"``, ``" -5 "``) stands for; None for anything else, and for
+    numerals too long to convert (more digits than Python converts at once: never a valid value)."""
+    if not is_numeral(text) or len(text) > 4000:
+        return None
+    return int(text)
+
+
+#: A decimal string as the export contract defines it (ASCII digits; no "NaN", "_" or "٣").
+_DECIMAL_TEXT = re.compile(r"\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
+
+
 def to_decimal(value: Any) -> Decimal | None:
-    """Read a number the way a back-office export writes it: JSON number or decimal string."""
+    """Read a number the way a back-office export writes it: JSON number or decimal string.
+
+    The result may be huge or tiny (``"1e999999999"``): compare it, never do arithmetic with it
+    (``abs()`` of such a Decimal overflows the default context)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):
@@ -90,6 +120,8 @@ def to_decimal(value: Any) -> Decimal | None:
     if isinstance(value, (int, Decimal)):
         return Decimal(value)
     if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value):
+            return None
         try:
             d = Decimal(value.strip())
         except InvalidOperation:

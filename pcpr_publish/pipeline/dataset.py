@@ -7,6 +7,7 @@ the export, so nothing but whitelisted OCPI fields of selected objects can reach
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from pcpr_publish.notices import (
     TARIFF_EXPIRED,
     TARIFF_INVALID,
     TARIFF_NOT_FOUND,
+    TIMESTAMP_IN_FUTURE,
     UNKNOWN_STATUS,
     Action,
     Notice,
@@ -60,6 +62,7 @@ from pcpr_publish.pipeline.timestamps import (
     stamp_tariff,
 )
 from pcpr_publish.read.export import models as ex
+from pcpr_publish.read.export.future import CLOCK_SKEW_SECONDS, WallClock
 from pcpr_publish.read.export.ocpi_form import tariff_fields
 from pcpr_publish.read.export.vocabulary import (
     apply_state_flags,
@@ -109,22 +112,32 @@ def merge_operator(export_operator: ex.Operator, defaults: dict[str, Any], sourc
     return op.model_copy(update={"country_code": cc.upper(), "party_id": pid.upper()})
 
 
-def _timestamp(value: Any, subject: Subject, name: str, report: Report) -> str | None:
+def _timestamp(value: Any, subject: Subject, name: str, report: Report, clock: WallClock,
+               label: str | None = None) -> str | None:
+    """A given ``updated_at``/``status_updated_at`` as OCPI text: None when unreadable (with a
+    notice), the current time when it is in the future (with a notice)."""
     if value is None:
         return None
+    label = label or name
     ts = normalise_datetime(value)
     if ts is None:
-        subject.notice(report, INVALID_TIMESTAMP, f"{name} {value!r} is not an RFC 3339 date-time; "
+        subject.notice(report, INVALID_TIMESTAMP, f"{label} {value!r} is not an RFC 3339 date-time; "
                        "ignored", Action.IGNORED, field=name, value=value)
+    elif clock.in_future(ts):
+        subject.notice(report, TIMESTAMP_IN_FUTURE, f"{label} {value!r} is more than "
+                       f"{CLOCK_SKEW_SECONDS // 60} minutes in the future; the current time "
+                       f"{clock.now} is used instead", Action.CORRECTED, field=name, value=value)
+        return clock.now
     return ts
 
 
-def _build_tariffs(export: ex.Export, operator: ex.Operator, now: str) -> dict[str, _TariffState]:
+def _build_tariffs(export: ex.Export, operator: ex.Operator, now: str,
+                   clock: WallClock) -> dict[str, _TariffState]:
     states: dict[str, _TariffState] = {}
     for i, t in enumerate(export.tariffs):
         scratch = Report()
         subject = Subject("Tariff", t.id, f"$.tariffs[{i}]")
-        given = _timestamp(t.updated_at, subject, "updated_at", scratch)
+        given = _timestamp(t.updated_at, subject, "updated_at", scratch, clock)
         data = shape(ocpi.Tariff, tariff_fields(t, operator, now), subject, scratch)
         # An unreadable validity period or price bound makes the tariff invalid: dropping it
         # would publish an ended tariff, or one without its minimum price.
@@ -191,21 +204,32 @@ def build_dataset(
     statuses: Mapping[str, StatusEntry] | None = None,
     cache: BuildCache | None = None,
     progress: Callable[[int, int], None] | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> Dataset:
     """Apply the selection rules and construct every published object strictly.
 
     ``statuses`` is the status overlay (by case-folded EVSE uid). ``cache`` lets a long-running
-    process rebuild only the sites whose inputs changed since the last call.
+    process rebuild only the sites whose inputs changed since the last call. ``wall_clock`` is
+    read once, only to clamp timestamps in the future (see :mod:`pcpr_publish.read.export.future`).
     """
     report = Report()
     operator = merge_operator(export.operator, operator_defaults or {}, source)
     now = normalise_datetime(export.exported_at)
     assert now is not None  # checked by the reader
+    clock = WallClock.read(wall_clock)
+    if clock.in_future(now):
+        # The export reader already replaced a future exported_at by the file's time; other
+        # inputs (OCPI feeds, library callers) get the current time.
+        report.add(TIMESTAMP_IN_FUTURE, kind="Export", object_id="", path="$", field="exported_at",
+                   message=f"exported_at {export.exported_at!r} is more than "
+                   f"{CLOCK_SKEW_SECONDS // 60} minutes in the future; the current time "
+                   f"{clock.now} is used instead", action=Action.CORRECTED, value=export.exported_at)
+        now = clock.now
     previous = previous or Previous()
     statuses = statuses or {}
     cache = cache or BuildCache()
     cache.reset_for(export, now)
-    tariffs = _build_tariffs(export, operator, now)
+    tariffs = _build_tariffs(export, operator, now, clock)
     locations: list[ocpi.Location] = []
     counts = {"sites_in": len(export.sites), "evses_in": 0, "connectors_in": 0,
               "tariffs_in": len(export.tariffs), "evses_published": 0, "connectors_published": 0}
@@ -224,7 +248,7 @@ def build_dataset(
             prev_loc = previous.locations.get(site.id.casefold())
             if hit is not None and hit[1].location is not None:
                 prev_loc = as_json(hit[1].location)  # what this process published last time
-            result = _build_site(i, site, operator, tariffs, statuses, prev_loc, now)
+            result = _build_site(i, site, operator, tariffs, statuses, prev_loc, now, clock)
             cache.sites[i] = (key, result)
             cache.misses += 1
         report.notices.extend(result.notices)
@@ -255,7 +279,8 @@ def build_dataset(
         state = tariffs[key]
         assert state.model is not None
         published_tariffs.append(
-            stamp_tariff(state.model, state.given_ts, previous.tariffs.get(key), now)
+            stamp_tariff(state.model, state.given_ts, previous.tariffs.get(key), now,
+                         future=clock.limit)
         )
     locations.sort(key=lambda loc: loc.id)
     published_tariffs.sort(key=lambda t: t.id)
@@ -271,6 +296,7 @@ def _build_site(
     statuses: Mapping[str, StatusEntry],
     prev_loc: dict[str, Any] | None,
     now: str,
+    clock: WallClock,
 ) -> SiteResult:
     """Rules 1-4 and 6-8 for one site, with its own notices."""
     report = Report()
@@ -278,7 +304,7 @@ def _build_site(
     site_subject = Subject("Location", site.id, f"$.sites[{i}]")
     candidate = is_candidate_site(site, site_subject, report)
     site_subject.private = not candidate
-    times = SourceTimes(site=_timestamp(site.updated_at, site_subject, "updated_at", report))
+    times = SourceTimes(site=_timestamp(site.updated_at, site_subject, "updated_at", report, clock))
     evse_models: list[ocpi.EVSE] = []
     connectors_in = 0
     for j, evse in enumerate(site.evses):
@@ -288,7 +314,8 @@ def _build_site(
         public = is_public_evse(evse, es, report) if candidate else False
         es.private = not public
         entry = statuses.get(evse.uid.casefold()) if public else None
-        model = _build_evse(evse, evse_path, es, public, tariffs, used, times, report, now, entry)
+        model = _build_evse(evse, evse_path, es, public, tariffs, used, times, report, now, clock,
+                            entry)
         if model is not None and public:
             evse_models.append(model)
     result = SiteResult(None, report.notices, set(used), len(site.evses), connectors_in, frozenset())
@@ -307,7 +334,7 @@ def _build_site(
     location_warnings(loc, site_subject, report)
     for e in evse_models:
         evse_warnings(e, Subject("EVSE", e.uid, site_subject.path), report)
-    result.location = stamp_location(loc, times, prev_loc, now)
+    result.location = stamp_location(loc, times, prev_loc, now, future=clock.limit)
     result.published_uids = frozenset(e.uid.casefold() for e in evse_models)
     return result
 
@@ -322,6 +349,7 @@ def _build_evse(
     times: SourceTimes,
     report: Report,
     now: str,
+    clock: WallClock,
     overlay: StatusEntry | None = None,
 ) -> ocpi.EVSE | None:
     """Rule 3 for one EVSE. Returns the constructed EVSE, or None when it is excluded.
@@ -355,7 +383,8 @@ def _build_evse(
             else:
                 status_word(conn.status, mapped, cs, report)
             connector_statuses.append(mapped)
-        times.connectors[(evse.uid, conn.id)] = _timestamp(conn.updated_at, cs, "updated_at", report)
+        times.connectors[(evse.uid, conn.id)] = _timestamp(conn.updated_at, cs, "updated_at", report,
+                                                           clock)
         tariff_id = public_tariff_id(conn, evse)
         tariff: ocpi.Tariff | None = None
         if public:
@@ -390,9 +419,10 @@ def _build_evse(
     )
     given = [
         t for t in (
-            _timestamp(evse.updated_at, subject, "updated_at", report),
+            _timestamp(evse.updated_at, subject, "updated_at", report, clock),
             _timestamp(overlay.updated_at if overlay else evse.status_updated_at, subject,
-                       "status_updated_at", report),
+                       "status_updated_at", report, clock,
+                       "status overlay updated_at" if overlay else None),
         ) if t
     ]
     times.evses[evse.uid] = max(given) if given else None

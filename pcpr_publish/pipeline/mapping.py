@@ -26,7 +26,7 @@ DEFAULT_TIME_ZONE = "Europe/London"
 def format_coordinate(value: Any) -> str | None:
     """A number or decimal string → OCPI text with 5-7 decimals (padded or rounded)."""
     d = to_decimal(value)
-    if d is None or abs(d) > 1000:
+    if d is None or not -1000 <= d <= 1000:  # (no abs(): "1e999999999" would overflow)
         return None  # left as given: the strict model rejects it and the notice names it
     exponent = d.as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0

@@ -76,51 +76,73 @@ def _own(data: dict[str, Any], children: str, child_id: str) -> bytes:
     return canonical_content(own)
 
 
-def _keep_or_now(current: dict[str, Any] | None, previous: dict[str, Any] | None, now: str) -> str:
+def _reusable(previous: dict[str, Any] | None, future: str | None) -> bool:
+    """Whether the previous publication has a last_updated to keep: one later than ``future``
+    (published before such timestamps were clamped) is not kept."""
+    if previous is None:
+        return False
+    ts = previous.get("last_updated")
+    return isinstance(ts, str) and (future is None or ts <= future)
+
+
+def _keep_or_now(current: dict[str, Any] | None, previous: dict[str, Any] | None, now: str,
+                 future: str | None = None) -> str:
     """The previous last_updated when the published content is the same, else ``now``."""
-    if current is not None and previous is not None and isinstance(previous.get("last_updated"), str):
+    if current is not None and previous is not None and _reusable(previous, future):
         if canonical_content(previous) == canonical_content(current):
             return previous["last_updated"]
     return now
 
 
-def stamp_tariff(tariff: ocpi.Tariff, given: str | None, prev: dict[str, Any] | None, now: str) -> ocpi.Tariff:
-    ts = given or _keep_or_now(as_json(tariff) if prev is not None else None, prev, now)
+def stamp_tariff(tariff: ocpi.Tariff, given: str | None, prev: dict[str, Any] | None, now: str, *,
+                 future: str | None = None) -> ocpi.Tariff:
+    ts = given or _keep_or_now(as_json(tariff) if prev is not None else None, prev, now, future)
     return tariff.model_copy(update={"last_updated": ts})
 
 
 def stamp_location(
-    loc: ocpi.Location, times: SourceTimes, prev: dict[str, Any] | None, now: str
+    loc: ocpi.Location, times: SourceTimes, prev: dict[str, Any] | None, now: str, *,
+    future: str | None = None,
 ) -> ocpi.Location:
+    """Set ``last_updated`` on the Location, its EVSEs and connectors, and return it.
+
+    The Location is stamped in place: it was constructed for this run and nothing else holds it
+    yet, and copying every object of a national feed (``model_copy``: its field dict and its
+    fields-set) to change one field took half of the build's memory. ``future``: previous
+    last_updated values later than this are not kept (see :func:`_reusable`)."""
     # The current content is serialised once per Location, and only when there is a previous
     # publication to compare with (a cold build compares nothing).
     cur = as_json(loc) if prev is not None else None
     prev_evses = {e.get("uid", "").casefold(): e for e in (prev or {}).get("evses") or [] if isinstance(e, dict)}
-    evses = []
-    for i, evse in enumerate(loc.evses or []):
+    evses = loc.evses or []
+    for i, evse in enumerate(evses):
         cur_e = cur["evses"][i] if cur is not None else None
         pe = prev_evses.get(evse.uid.casefold())
         prev_conns = {c.get("id", "").casefold(): c for c in (pe or {}).get("connectors") or [] if isinstance(c, dict)}
-        connectors = []
-        for j, conn in enumerate(evse.connectors):
+        connectors = evse.connectors
+        for j, conn in enumerate(connectors):
             ts = times.connectors.get((evse.uid, conn.id)) or _keep_or_now(
                 cur_e["connectors"][j] if cur_e is not None else None,
-                prev_conns.get(conn.id.casefold()), now,
+                prev_conns.get(conn.id.casefold()), now, future,
             )
-            connectors.append(conn.model_copy(update={"last_updated": ts}))
+            _stamp(conn, ts)
         own = times.evses.get(evse.uid)
         if own is None:
             own = now
-            if cur_e is not None and pe is not None and isinstance(pe.get("last_updated"), str):
+            if cur_e is not None and _reusable(pe, future):
                 if _own(pe, "connectors", "id") == _own(cur_e, "connectors", "id"):
                     own = pe["last_updated"]
-        ts = max([own, *(c.last_updated for c in connectors)])
-        evses.append(evse.model_copy(update={"connectors": connectors, "last_updated": ts}))
+        _stamp(evse, max([own, *(c.last_updated for c in connectors)]))
     own = times.site
     if own is None:
         own = now
-        if cur is not None and prev is not None and isinstance(prev.get("last_updated"), str):
+        if cur is not None and _reusable(prev, future):
             if _own(prev, "evses", "uid") == _own(cur, "evses", "uid"):
                 own = prev["last_updated"]
-    ts = max([own, *(e.last_updated for e in evses)])
-    return loc.model_copy(update={"evses": evses, "last_updated": ts})
+    _stamp(loc, max([own, *(e.last_updated for e in evses)]))
+    return loc
+
+
+def _stamp(model: ocpi.Connector | ocpi.EVSE | ocpi.Location, ts: str) -> None:
+    """Set the (already valid, required) ``last_updated`` of a frozen model built this run."""
+    model.__dict__["last_updated"] = ts

@@ -8,6 +8,11 @@ touched, with a single line naming the file and the JSON path.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +20,27 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from pcpr_publish.common.dates import parse_datetime
+from pcpr_publish.common.dates import normalise_datetime, parse_datetime
 from pcpr_publish.errors import InputError
-from pcpr_publish.notices import Notice
-from pcpr_publish.ocpi.construct import PATTERN_WORDS, describe_error
-from pcpr_publish.read.export.models import _DECIMAL_STRING, _INTEGER_STRING, FORMAT, Export
+from pcpr_publish.notices import TIMESTAMP_IN_FUTURE, Action, Notice
+from pcpr_publish.ocpi.construct import PATTERN_WORDS, describe_error, share_fields_sets
+from pcpr_publish.read.export.future import CLOCK_SKEW_SECONDS, WallClock, file_time
+from pcpr_publish.read.export.models import (
+    _DECIMAL_STRING,
+    _INTEGER_STRING,
+    FORMAT,
+    Export,
+    Site,
+    Tariff,
+)
+from pcpr_publish.read.export.stream import (
+    Converters,
+    Refused,
+    StringPool,
+    parse_export_document,
+    strip_site,
+    strip_tariff,
+)
 
 
 @dataclass(frozen=True)
@@ -101,12 +122,53 @@ def parse_json(data: bytes, name: str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        if "number is infinity" in exc.msg:
+            doc = _loads_keeping_huge_numbers(data)
+            if doc is not _UNREADABLE:
+                return doc
         reason = exc.msg.rstrip(".")
         if exc.pos >= len(data.rstrip()):
             reason = f"truncated JSON ({reason})"
         raise InputError(
             name, None, f"not valid JSON at line {exc.lineno}, column {exc.colno}: {reason}"
         ) from None
+
+
+_UNREADABLE = object()
+_U64_MAX = 2**64 - 1
+
+
+def _huge_int(text: str) -> Any:
+    """An integer literal as orjson reads it (an int up to 64 bits, else a float), or as its text
+    when no float can hold it."""
+    if len(text) <= 20:
+        number = int(text)
+        if -(2**63) <= number <= _U64_MAX:
+            return number
+    return _huge_float(text)
+
+
+def _huge_float(text: str) -> Any:
+    number = float(text)
+    return number if math.isfinite(number) else text
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _loads_keeping_huge_numbers(data: bytes) -> Any:
+    """Parse JSON in which a number is too big for a double (``1e999``, 5000 digits): orjson
+    refuses the whole file; here such a number becomes its text, a "decimal string" that the
+    value checks then judge (and refuse) like any other, object by object. Every other value is
+    read exactly as orjson reads it. Only used after orjson refused the file for that reason."""
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_int=_huge_int, parse_float=_huge_float,
+                         parse_constant=_no_constant)
+        orjson.dumps(doc)  # what orjson would refuse for another reason (lone surrogates)
+    except (ValueError, TypeError, RecursionError):
+        return _UNREADABLE
+    return doc
 
 
 #: Plain words for the string patterns of the export model (the OCPI ones come from
@@ -187,17 +249,86 @@ def _check_unique(export: Export, name: str) -> None:
         check(tariffs, tariff.id, f"$.tariffs[{i}].id", "tariff id")
 
 
-def load_export(path: str | Path) -> LoadedExport:
-    """Read and structurally validate an export file. Raises InputError (exit 2)."""
+def load_export(path: str | Path, *, clock: Callable[[], float] = time.time) -> LoadedExport:
+    """Read and structurally validate an export file. Raises InputError (exit 2).
+
+    An ``exported_at`` in the future is replaced by the file's modification time (see
+    :func:`clamp_exported_at`), with a notice in ``notices``.
+    """
     name = str(path)
     data = read_bytes(path, keep_bom=True)  # the hash in the report is the file's own
-    doc = parse_json(data, name)
-    return LoadedExport(
-        export=export_from_document(doc, name),
-        path=name,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-    )
+    sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+    doc = read_export_document(data, name)
+    del data
+    export = export_from_document(doc, name)
+    del doc
+    notices: list[Notice] = []
+    export = clamp_exported_at(export, path, notices, WallClock.read(clock))
+    return LoadedExport(export=export, path=name, sha256=sha256, size=size, notices=notices)
+
+
+#: The standard library's JSON scanner, set to read numbers as orjson does.
+_DECODER = json.JSONDecoder(parse_int=_huge_int, parse_float=_huge_float, parse_constant=_no_constant)
+
+
+def _to_models() -> Converters:
+    """Sites and tariffs become their models as soon as they are parsed: unknown fields
+    dropped, short strings shared (:class:`StringPool`), validated, fields-sets shared."""
+    pool = StringPool()
+
+    def site(obj: Any) -> Any:
+        try:
+            model = Site.model_validate(pool.share(strip_site(obj)))
+        except ValidationError:
+            raise Refused from None
+        share_fields_sets(model)
+        return model
+
+    def tariff(obj: Any) -> Any:
+        try:
+            model = Tariff.model_validate(pool.share(strip_tariff(obj)))
+        except ValidationError:
+            raise Refused from None
+        share_fields_sets(model)
+        return model
+
+    return {"sites": site, "tariffs": tariff}
+
+
+def read_export_document(data: bytes, name: str) -> Any:
+    """An export file's JSON document, read without holding the whole file as Python objects
+    (:mod:`.stream`): each site and tariff is parsed on its own, its unknown fields dropped and
+    itself validated into its model at once, so a large export never sits in memory with its
+    back-office baggage, nor as dicts and models at the same time. A file the stream reader
+    is not sure about, or with a structural fault, is parsed by :func:`parse_json` and
+    validated as a whole: the same document, and the same precise message for a broken file."""
+    body = memoryview(data)[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+    doc = parse_export_document(body, _DECODER, _to_models())  # type: ignore[arg-type]
+    if doc is not None:
+        return doc
+    return parse_json(data, name)
+
+
+def clamp_exported_at(export: Export, path: str | Path, notices: list[Notice],
+                      clock: WallClock) -> Export:
+    """An ``exported_at`` beyond the allowed clock skew is replaced by the file's modification
+    time (never later than now): "now" would make any stale file look fresh to the export-age
+    guard, while the file's time is when the export was really written."""
+    given = normalise_datetime(export.exported_at)
+    if given is None or not clock.in_future(given):
+        return export
+    try:
+        replacement = file_time(os.stat(path).st_mtime, clock)
+        source = "the file's modification time"
+    except OSError:
+        replacement, source = clock.now, "the current time"
+    notices.append(Notice.make(
+        TIMESTAMP_IN_FUTURE, kind="Export", object_id="", path="$", field="exported_at",
+        message=f"exported_at {export.exported_at!r} is more than {CLOCK_SKEW_SECONDS // 60} "
+                f"minutes in the future; {source}, {replacement}, is used instead (for tariff "
+                "expiry, the fallback last_updated and the export-age guard)",
+        action=Action.CORRECTED, value=export.exported_at))
+    return export.model_copy(update={"exported_at": replacement})
 
 
 def export_from_document(doc: Any, name: str) -> Export:
@@ -213,6 +344,7 @@ def export_from_document(doc: Any, name: str) -> Export:
         export = Export.model_validate(doc)
     except ValidationError as exc:
         raise _first_error(exc, name) from None
+    share_fields_sets(export)  # (sites and tariffs read by the stream reader are done already)
     if parse_datetime(export.exported_at) is None:
         raise InputError(name, "$.exported_at", f"not an RFC 3339 date-time: {export.exported_at!r}")
     _check_unique(export, name)
