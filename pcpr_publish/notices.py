@@ -103,6 +103,13 @@ INVALID_TIME_ZONE = _define(
     "time_zone must be an IANA zone name such as Europe/London; Europe/London is published.",
     "docs/export-format.md#site",
 )
+TIME_ZONE_NOT_LOCAL = _define(
+    "time_zone_not_local", W, "Time zone does not belong to the country",
+    "A Location in the United Kingdom has a time_zone of another country (e.g. Etc/GMT-3 after a "
+    "coordinate fix); opening hours would be read in the wrong zone, so Europe/London is "
+    "published instead.",
+    "docs/export-format.md#site",
+)
 DUPLICATE_VALUE = _define(
     "duplicate_value", I, "Repeated value in a list",
     "A list (capabilities, facilities, …) repeats a value; it is published once.",

@@ -43,6 +43,7 @@ from pcpr_publish.pipeline.checks import (
 from pcpr_publish.pipeline.mapping import (
     connector_fields,
     evse_fields,
+    local_time_zone,
     location_fields,
     status_word,
     time_zone,
@@ -325,7 +326,8 @@ def _build_site(
         site_subject.notice(report, SITE_WITHOUT_EVSE, "no EVSE of this public site can be "
                             "published; Location not published", Action.EXCLUDED)
         return result
-    tz = time_zone(site.time_zone, site_subject, report)
+    tz = local_time_zone(time_zone(site.time_zone, site_subject, report), site.country,
+                         site_subject, report)
     data = shape(ocpi.Location, location_fields(site, operator, tz, now), site_subject, report)
     data["evses"] = evse_models
     loc = construct(ocpi.Location, data, site_subject, report)

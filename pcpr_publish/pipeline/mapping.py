@@ -13,7 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pcpr_publish.common.refdata import ALPHA2_TO_ALPHA3
-from pcpr_publish.notices import INVALID_TIME_ZONE, VALUE_MAPPED, Action, Report
+from pcpr_publish.notices import (
+    INVALID_TIME_ZONE,
+    TIME_ZONE_NOT_LOCAL,
+    VALUE_MAPPED,
+    Action,
+    Report,
+)
 from pcpr_publish.ocpi.construct import Subject
 from pcpr_publish.ocpi.enums import ConnectorType, canonical
 from pcpr_publish.ocpi.types import to_decimal
@@ -138,6 +144,23 @@ def time_zone(value: Any, subject: Subject, report: Report) -> str:
                    f"{DEFAULT_TIME_ZONE} is published", Action.CORRECTED, field="time_zone",
                    value=value)
     return DEFAULT_TIME_ZONE
+
+
+#: The zones a Location in the United Kingdom may be in (Northern Ireland keeps UK time).
+UK_TIME_ZONES = frozenset({"Europe/London", "Europe/Belfast", "GB", "Europe/Guernsey",
+                           "Europe/Isle_of_Man", "Europe/Jersey"})
+
+
+def local_time_zone(tz: str, country: Any, subject: Subject, report: Report) -> str:
+    """A UK Location's zone must be a UK zone: anything else (a fixed offset such as Etc/GMT-3,
+    another country's zone) would show its opening hours at the wrong times."""
+    code = country_alpha3(country) if isinstance(country, str) else ""
+    if code == "GBR" and tz not in UK_TIME_ZONES:
+        subject.notice(report, TIME_ZONE_NOT_LOCAL, f"time_zone {tz!r} is not a UK zone for a "
+                       f"Location in the United Kingdom; {DEFAULT_TIME_ZONE} is published",
+                       Action.CORRECTED, field="time_zone", value=tz)
+        return DEFAULT_TIME_ZONE
+    return tz
 
 
 def location_fields(
