@@ -344,3 +344,17 @@ def test_an_object_whose_only_image_is_bad_is_published_without_images(tmp_path:
     s1 = next(loc for loc in feed["data"] if loc["id"] == "S1")
     assert "images" not in s1
     assert ("invalid_field", "$.sites[0]", "images[0].url") in _notices(report)
+
+
+def test_an_excluded_object_reports_every_reason_not_only_the_first(tmp_path: Path) -> None:
+    """A connector with an invalid required field (standard) and an invalid optional one
+    (terms_and_conditions) is excluded, and both problems are in the report at once."""
+    bad = conn("1", standard="NOT-A-STANDARD", terms_and_conditions="not a url")
+    doc = _doc(sites=[site("S1", evse("E1", bad), evse("E2", conn("1")))])
+    export = write_json(tmp_path / "e.json", doc)
+    result = pcpr("build", str(export), "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    report = read_feed(tmp_path / "site.report.json")
+    samples = [s for g in report["notices"] for s in g["samples"] if s["id"] == "E1/1"]
+    fields = {s["field"] for s in samples}
+    assert {"standard", "terms_and_conditions"} <= fields, samples

@@ -234,6 +234,18 @@ def construct(
             else:
                 fatal.append(err)
         if fatal:
+            # Every reason at once: the optional fields that are also invalid are reported too
+            # (they would have been dropped), so a fix of the first problem reveals no other.
+            for name, errs in sorted(droppable.items()):
+                for err in errs:
+                    subject.notice(
+                        report,
+                        INVALID_FIELD,
+                        f"{field_path(tuple(err['loc']))}: {describe_error(err)}",
+                        Action.EXCLUDED,
+                        field=field_path(tuple(err["loc"])),
+                        value=_short(err.get("input")),
+                    )
             for err in fatal:
                 subject.notice(
                     report,
