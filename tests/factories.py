@@ -3,6 +3,7 @@ publisher wired to an in-memory store. Shared by the test files; no tests here."
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,37 @@ def memory_publisher(inputs: list[Path | str], store: MemoryStore, report: Path,
         cfg = cfg.model_copy(update={"build": cfg.build.model_copy(update={"report": str(report)})})
     options.setdefault("guards", False)
     return Publisher([str(p) for p in inputs], "memory://", cfg, RunOptions(**options), store=store)
+
+
+def one_site_export(**top: Any) -> dict[str, Any]:
+    """The smallest public export: site S1 with EVSE E1 (one connector) on tariff AC; ``top``
+    replaces top-level fields."""
+    doc = selection_export()
+    doc["sites"] = [site("S1", evse("E1", conn("1")))]
+    doc["tariffs"] = [energy_tariff("AC")]
+    doc.update(top)
+    return doc
+
+
+@dataclass
+class RecordingStore(MemoryStore):
+    """A MemoryStore that also keeps every write's bytes, so a run can be replayed step by step."""
+
+    history: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        super().write(key, body, content_type, cache_control)
+        with self._mutex:
+            self.history.append(("put", key, body))
+
+    def delete(self, keys: list[str]) -> None:
+        super().delete(keys)
+        with self._mutex:
+            self.history.extend(("delete", k, None) for k in keys)
+
+    def snapshot(self) -> dict[str, bytes]:
+        return {k: v[0] for k, v in self.objects.items()}
+
+    def reset_log(self) -> None:
+        self.log.clear()
+        self.history.clear()

@@ -16,7 +16,7 @@ from factories import (
     conn,
     energy_tariff,
     evse,
-    selection_export,
+    one_site_export,
     site,
 )
 from helpers import pcpr, read_feed, write_json
@@ -24,17 +24,8 @@ from helpers import pcpr, read_feed, write_json
 from pcpr_publish.read.overlay import load_overlay
 
 
-def _doc(**kw):
-    doc = selection_export()
-    doc["sites"] = [site("S1", evse("E1", conn("1")))]
-    doc["tariffs"] = [energy_tariff("AC")]
-    doc.update(kw)
-    return doc
-
-
-
 def test_ids_differing_only_by_surrounding_spaces_are_duplicates(tmp_path: Path) -> None:
-    doc = _doc()
+    doc = one_site_export()
     doc["sites"].append(site("S1 ", evse("E2", conn("1"))))
     result = pcpr("build", str(write_json(tmp_path / "e.json", doc)), "--out", str(tmp_path / "site"))
     assert result.exit_code == 2
@@ -42,14 +33,14 @@ def test_ids_differing_only_by_surrounding_spaces_are_duplicates(tmp_path: Path)
 
 
 def test_spaces_around_a_tariff_reference_resolve_to_the_tariff(tmp_path: Path) -> None:
-    doc = _doc()
+    doc = one_site_export()
     doc["sites"][0]["evses"][0]["public_tariff_id"] = " AC "
     assert pcpr("build", str(write_json(tmp_path / "e.json", doc)), "--out", str(tmp_path / "site")).exit_code == 0
     assert read_feed(tmp_path / "site" / "tariffs.json")["data"][0]["id"] == "AC"
 
 
 def test_an_unreadable_end_date_time_makes_the_tariff_invalid_not_endless(tmp_path: Path) -> None:
-    doc = _doc()
+    doc = one_site_export()
     doc["tariffs"][0]["end_date_time"] = "2025-06-30"
     assert pcpr("build", str(write_json(tmp_path / "e.json", doc)), "--out", str(tmp_path / "site")).exit_code == 0
     assert read_feed(tmp_path / "site" / "tariffs.json")["data"] == []
@@ -63,7 +54,7 @@ def test_an_unreadable_end_date_time_makes_the_tariff_invalid_not_endless(tmp_pa
     {"sites": [site("S1", evse("E1", conn("1"), updated_at="9999-12-31T23:59:59-01:00"))]},
 ])
 def test_extreme_values_never_end_in_a_traceback(tmp_path: Path, change: dict) -> None:
-    export = write_json(tmp_path / "e.json", _doc(**change))
+    export = write_json(tmp_path / "e.json", one_site_export(**change))
     proc = subprocess.run([sys.executable, "-m", "pcpr_publish", "build", str(export), "--out",
                            str(tmp_path / "site")], capture_output=True, text=True)
     assert proc.returncode in (0, 2), proc.stderr
@@ -83,7 +74,7 @@ def test_a_one_line_ndjson_overlay_is_one_entry(tmp_path: Path) -> None:
 
 def _two_sites(**s1: Any) -> dict:
     """S1 carries the bad value (site fields ``s1``); S2 is a good control site."""
-    doc = _doc()
+    doc = one_site_export()
     doc["sites"] = [site("S1", evse("E1", conn("1")), **s1), site("S2", evse("E2", conn("1")))]
     return doc
 
@@ -260,7 +251,7 @@ def _set(obj: Any, path: tuple, value: Any) -> None:
 
 
 def _hostile_export() -> tuple[dict, set[str]]:
-    doc = _doc()
+    doc = one_site_export()
     doc["sites"] = [site("CONTROL", evse("E-CONTROL", conn("1")))]
     site_coordinates = [("latitude",), ("longitude",)]
     n = 0
@@ -350,7 +341,7 @@ def test_an_excluded_object_reports_every_reason_not_only_the_first(tmp_path: Pa
     """A connector with an invalid required field (standard) and an invalid optional one
     (terms_and_conditions) is excluded, and both problems are in the report at once."""
     bad = conn("1", standard="NOT-A-STANDARD", terms_and_conditions="not a url")
-    doc = _doc(sites=[site("S1", evse("E1", bad), evse("E2", conn("1")))])
+    doc = one_site_export(sites=[site("S1", evse("E1", bad), evse("E2", conn("1")))])
     export = write_json(tmp_path / "e.json", doc)
     result = pcpr("build", str(export), "--out", str(tmp_path / "site"))
     assert result.exit_code == 0, result.output

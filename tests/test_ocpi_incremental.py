@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from http_helpers import JsonHandler
 
 from pcpr_publish.config import RunOptions, load_config
 from pcpr_publish.engine.progress import RunLog
@@ -105,19 +106,7 @@ class Cpo:
 
 
 def handler_for(cpo: Cpo) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(raw)
+    class Handler(JsonHandler):
 
         def envelope(self, data: Any) -> dict[str, Any]:
             return {"data": data, "status_code": 1000, "status_message": "Success",

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from http_helpers import JsonHandler
 
 from pcpr_publish.cli import cli
 from pcpr_publish.errors import ConfigError, InputError, SourceError
@@ -96,19 +97,7 @@ class OcpiServer:
 
 
 def make_handler(state: OcpiServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # keep test output clean
-            pass
-
-        def send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(raw)
+    class Handler(JsonHandler):
 
         def do_GET(self) -> None:  # noqa: N802 - http.server API
             parts = urlsplit(self.path)

@@ -10,11 +10,11 @@ export, lock), dry runs writing nothing, and a failed upload stopping before the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import RecordingStore
 from publish_helpers import (
     NEW_TARIFF,
     OLD_TARIFF,
@@ -33,7 +33,12 @@ from pcpr_publish.commands.plan_text import plan_lines
 from pcpr_publish.commands.publish import RunResult, run
 from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import execute
-from pcpr_publish.deploy.manifest import MANIFEST_KEY, PENDING_KEY, parse_manifest, with_manifest
+from pcpr_publish.deploy.manifest import (
+    MANIFEST_KEY,
+    PENDING_KEY,
+    parse_manifest,
+    with_manifest,
+)
 from pcpr_publish.deploy.plan import Order, Plan, kind_levels, make_bridges, make_plan
 from pcpr_publish.errors import GuardError, TargetError
 from pcpr_publish.render import html as H
@@ -41,30 +46,6 @@ from pcpr_publish.render import json_feeds as J
 from pcpr_publish.render.sitefile import IMMUTABLE, FileKind, Rendered, make_site
 from pcpr_publish.stores.base import RemoteObject
 from pcpr_publish.stores.memory import MemoryStore
-
-
-@dataclass
-class RecordingStore(MemoryStore):
-    """A MemoryStore that also keeps every write's bytes, so a run can be replayed step by step."""
-
-    history: list[tuple[str, str, bytes | None]] = field(default_factory=list)
-
-    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
-        super().write(key, body, content_type, cache_control)
-        with self._mutex:
-            self.history.append(("put", key, body))
-
-    def delete(self, keys: list[str]) -> None:
-        super().delete(keys)
-        with self._mutex:
-            self.history.extend(("delete", k, None) for k in keys)
-
-    def snapshot(self) -> dict[str, bytes]:
-        return {k: v[0] for k, v in self.objects.items()}
-
-    def reset_log(self) -> None:
-        self.log.clear()
-        self.history.clear()
 
 
 def config(**publish: Any) -> Config:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+from factories import RecordingStore
 from publish_helpers import (
     drop_public_sites,
     feed_ids,
@@ -39,28 +39,10 @@ from publish_helpers import (
 
 from pcpr_publish.commands.publish import run
 from pcpr_publish.config import Config, RunOptions
-from pcpr_publish.stores.memory import MemoryStore
 
 BASE = "https://chargers.example.com/"
 ENTRY_POINTS = ("locations.json", "tariffs.json", "availability.json", "index.html",
                 "open-data.html", "sitemap.xml", "robots.txt")
-
-
-@dataclass
-class ReplayStore(MemoryStore):
-    """A MemoryStore that keeps every write's bytes in order, so a publish can be replayed."""
-
-    history: list[tuple[str, str, bytes | None]] = field(default_factory=list)
-
-    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
-        super().write(key, body, content_type, cache_control)
-        with self._mutex:
-            self.history.append(("put", key, body))
-
-    def delete(self, keys: list[str]) -> None:
-        super().delete(keys)
-        with self._mutex:
-            self.history.extend(("delete", k, None) for k in keys)
 
 
 class _Links(HTMLParser):
@@ -176,10 +158,10 @@ def publish(tmp_path: Path):  # type: ignore[no-untyped-def]
     cfg = Config.model_validate({"publish": {"max_export_age": 0, "workers": 4},
                                  "site": {"base_url": BASE},
                                  "build": {"report": str(tmp_path / "report.json")}})
-    store = ReplayStore()
+    store = RecordingStore()
     n = [0]
 
-    def go(doc: dict[str, Any]) -> ReplayStore:
+    def go(doc: dict[str, Any]) -> RecordingStore:
         n[0] += 1
         path = write_export(tmp_path / f"export-{n[0]}.json", doc)
         run(path, "memory://replay", cfg, RunOptions(), store=store)

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from factories import (
     conn,
-    energy_tariff,
     evse,
     memory_publisher,
-    selection_export,
+    one_site_export,
     site,
 )
 from helpers import write_json
@@ -22,18 +21,9 @@ from pcpr_publish.errors import GuardError
 from pcpr_publish.stores.memory import MemoryStore
 
 
-def _doc(**kw):
-    doc = selection_export()
-    doc["sites"] = [site("S1", evse("E1", conn("1")))]
-    doc["tariffs"] = [energy_tariff("AC")]
-    doc.update(kw)
-    return doc
-
-
-
 def test_a_failed_cycle_is_retried_without_an_input_change(tmp_path: Path) -> None:
     store = MemoryStore()
-    export = write_json(tmp_path / "e.json", _doc())
+    export = write_json(tmp_path / "e.json", one_site_export())
     pub = memory_publisher([export], store, tmp_path / "r.json")
     store.fail_on = {"locations/S1.json"}
     with pytest.raises(Exception):
@@ -49,7 +39,7 @@ def test_a_failed_cycle_is_retried_without_an_input_change(tmp_path: Path) -> No
 def test_the_lock_is_held_while_the_target_is_read(tmp_path: Path) -> None:
     """A second publisher cannot even plan while the first holds the lock."""
     store = MemoryStore()
-    export = write_json(tmp_path / "e.json", _doc())
+    export = write_json(tmp_path / "e.json", one_site_export())
     store.acquire_lock("someone-else", 600)
     pub = memory_publisher([export], store, tmp_path / "r.json")
     reads: list[str] = []
@@ -62,7 +52,7 @@ def test_the_lock_is_held_while_the_target_is_read(tmp_path: Path) -> None:
 
 def test_after_cycle_hooks_see_every_published_cycle_and_nothing_else(tmp_path: Path) -> None:
     store = MemoryStore()
-    export = write_json(tmp_path / "e.json", _doc())
+    export = write_json(tmp_path / "e.json", one_site_export())
     pub = memory_publisher([export], store, tmp_path / "r.json")
     seen: list[tuple[str, int]] = []
     pub.after_cycle.append(lambda p, r: seen.append((r.reason, r.deployed.uploaded)))
@@ -71,7 +61,7 @@ def test_after_cycle_hooks_see_every_published_cycle_and_nothing_else(tmp_path: 
     pub.cycle(force=True)
     assert pub.cycle() is None  # nothing changed: no cycle, no hook
     store.fail_on = {"locations/S1.json"}
-    write_json(export, _doc(sites=[site("S1", evse("E1", conn("1")), name="Renamed")]))
+    write_json(export, one_site_export(sites=[site("S1", evse("E1", conn("1")), name="Renamed")]))
     os.utime(export, ns=(1, 2_000_000_000_000_000_000))
     with pytest.raises(Exception):
         pub.cycle()  # a failed cycle: no hook

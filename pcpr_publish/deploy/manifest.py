@@ -7,13 +7,12 @@ upload, before deletions) and describes every other file.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
 
-from pcpr_publish.render.sitefile import FileKind, SiteFile, content_type
+from pcpr_publish.render.sitefile import FileKind, SiteFile, site_file
 
 MANIFEST_KEY = "_pcpr/manifest.json"
 MANIFEST_FORMAT = "pcpr-manifest/1"
@@ -94,8 +93,7 @@ def with_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None)
     location counts of the last publishes for the shrink guard)."""
     body = render_manifest(site, recent)
     out = dict(site)
-    out[MANIFEST_KEY] = SiteFile(MANIFEST_KEY, body, content_type(MANIFEST_KEY), "no-cache",
-                                 hashlib.sha256(body).hexdigest(), MANIFEST)
+    out[MANIFEST_KEY] = site_file(MANIFEST_KEY, body, MANIFEST, cache="no-cache")
     return out
 
 

@@ -18,13 +18,12 @@ the bridge body: never a dangling reference.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pcpr_publish.deploy.manifest import MANIFEST_KEY, ManifestEntry
 from pcpr_publish.errors import GuardError
-from pcpr_publish.render.sitefile import FileKind, SiteFile, kinds_of
+from pcpr_publish.render.sitefile import FileKind, SiteFile, kinds_of, site_file
 from pcpr_publish.stores.base import RemoteObject
 
 
@@ -233,8 +232,7 @@ def make_bridges(site: Mapping[str, SiteFile],
         if made is None:
             continue
         body, why = made
-        out[key] = (SiteFile(key, body, f.content_type, f.cache_control,
-                             hashlib.sha256(body).hexdigest(), f.kind), why)
+        out[key] = (site_file(key, body, f.kind, cache=f.cache_control), why)
     return out
 
 

@@ -34,9 +34,9 @@ from pcpr_publish.ocpi.enums import (
 )
 from pcpr_publish.ocpi.types import (
     DATE_PATTERN,
+    INT_MAX,
     LATITUDE_PATTERN,
     LONGITUDE_PATTERN,
-    INT_MAX,
     TIME_PATTERN,
     URL,
     CiString,

@@ -159,8 +159,7 @@ def make_site(
         if old is not None and old.kind is kind and (old.body is body or old.body == body):
             site[key] = old
         else:
-            site[key] = SiteFile(key, body, content_type(key), cache_control(key, max_age),
-                                 hashlib.sha256(body).hexdigest(), kind)
+            site[key] = site_file(key, body, kind, max_age=max_age)
     return site
 
 

@@ -63,7 +63,7 @@ class LocalStore:
             return
         internal = marker_key.rsplit("/", 1)[0]  # _pcpr
         pending = f"{internal}/pending.json"
-        if self.read(marker_key) is not None or self.read(pending) is not None:
+        if self._path(marker_key).is_file() or self._path(pending).is_file():
             return
         entries = list(self.root.iterdir())
         if not entries:

@@ -257,21 +257,28 @@ class S3Store:
             raise ConfigError(f"{self.url}: a bucket root as target makes pcpr the owner of the "
                               "whole bucket; publish under a prefix (s3://bucket/opendata) or "
                               "pass --allow-bucket-root ([s3] allow_bucket_root = true)")
-        pending = marker_key.rsplit("/", 1)[0] + "/pending.json"
-        if self.read(marker_key) is not None or self.read(pending) is not None:
+        internal = marker_key.rsplit("/", 1)[0]
+        # Listings, not reads: the manifest of a large site is megabytes, and the run reads it
+        # once anyway when it plans.
+        ours = self._some_keys(f"{internal}/")
+        if {self._key(marker_key), self._key(f"{internal}/pending.json")} & set(ours):
             return
-        try:
-            resp = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=5)
-        except Exception as exc:  # noqa: BLE001
-            raise self._fail("listing the prefix", exc) from None
-        foreign = [o["Key"] for o in resp.get("Contents", [])
-                   if o["Key"] != self._key(LOCK_KEY) and not o["Key"].endswith("/")]
+        foreign = [k for k in self._some_keys("") if k != self._key(LOCK_KEY)]
         if foreign:
             raise InputError(self.url, None, "holds objects pcpr did not publish (e.g. "
                              f"{foreign[0]}) and no {marker_key}; publish to an empty prefix "
                              "or one pcpr made")
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _some_keys(self, under: str) -> list[str]:
+        """A few full keys under ``prefix + under`` (enough to tell empty from not)."""
+        try:
+            resp = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix + under,
+                                               MaxKeys=5)
+        except Exception as exc:  # noqa: BLE001
+            raise self._fail("listing the prefix", exc) from None
+        return [o["Key"] for o in resp.get("Contents", []) if not o["Key"].endswith("/")]
 
     def _key(self, key: str) -> str:
         check_key(key)
