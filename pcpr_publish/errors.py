@@ -99,3 +99,16 @@ class GuardError(PcprError):
     """A safety guard refused the publish before anything was deleted."""
 
     exit_code = 4
+
+
+class StateError(PcprError):
+    """The state database cannot be used: a corrupt or locked SQLite file, an unreachable
+    PostgreSQL server, a schema written by a newer pcpr. Nothing was published; the next run
+    (or a run with ``--no-state``) converges."""
+
+    exit_code = 3
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        self.detail = message
+        super().__init__(f"state {url}: {message}")

@@ -10,6 +10,7 @@ import os  # noqa: E402
 
 import pytest  # noqa: E402
 from browser_fixtures import *  # noqa: E402,F401,F403  (Chromium, static server, axe-core)
+from pg_fixtures import *  # noqa: E402,F401,F403  (PostgreSQL server fixtures)
 from s3_fixtures import *  # noqa: E402,F401,F403  (SeaweedFS S3 server fixtures)
 
 _MISSING_PART = ("not installed", "not found", "unavailable")
