@@ -13,6 +13,9 @@ from browser_fixtures import *  # noqa: E402,F401,F403  (Chromium, static server
 from pg_fixtures import *  # noqa: E402,F401,F403  (PostgreSQL server fixtures)
 from s3_fixtures import *  # noqa: E402,F401,F403  (SeaweedFS S3 server fixtures)
 
+# The CLI keeps a state database beside pcpr.toml by default; tests that want one say where.
+os.environ.setdefault("PCPR_STATE_URL", "none")
+
 _MISSING_PART = ("not installed", "not found", "unavailable")
 
 

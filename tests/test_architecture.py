@@ -19,6 +19,7 @@ LAYERS: dict[str, str] = {
     "pipeline": "pipeline",
     "render": "render",
     "stores": "stores",
+    "state": "state",
     "deploy": "deploy",
     "engine": "engine",
     "commands": "commands",
@@ -34,16 +35,19 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {"leaf", "read", "pipeline"},
     "render": {"leaf", "read", "pipeline", "render"},
     "stores": {"leaf", "stores"},
+    "state": {"leaf", "state"},
     "deploy": {"leaf", "render", "stores", "deploy"},
-    "engine": {"leaf", "read", "pipeline", "render", "stores", "deploy", "engine"},
-    "commands": {"leaf", "read", "pipeline", "render", "stores", "deploy", "engine", "commands"},
+    "engine": {"leaf", "read", "pipeline", "render", "stores", "state", "deploy", "engine"},
+    "commands": {"leaf", "read", "pipeline", "render", "stores", "state", "deploy", "engine",
+                 "commands"},
     "tools": {"leaf", "read", "tools"},
-    "cli": {"leaf", "read", "pipeline", "render", "stores", "deploy", "engine", "commands", "tools",
-            "cli"},
+    "cli": {"leaf", "read", "pipeline", "render", "stores", "state", "deploy", "engine", "commands",
+            "tools", "cli"},
 }
 
 #: Third-party packages that only one part of the package may use.
-CONFINED = {"click": "cli", "boto3": "stores", "botocore": "stores"}
+CONFINED = {"click": "cli", "boto3": "stores", "botocore": "stores", "psycopg": "state",
+            "sqlite3": "state"}
 
 
 def module_name(path: Path) -> str:

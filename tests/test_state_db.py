@@ -113,7 +113,7 @@ def test_a_failed_record_writes_nothing(state: State) -> None:
 # -- status history --------------------------------------------------------------------------
 
 def statuses_at(state: State, at: str, statuses: dict[str, tuple[str, str, str]], source: str = "export") -> None:
-    state.record_publish(record(at=at, statuses=statuses, status_source=source))
+    state.record_publish(record(at=at, statuses={k: (*v, source) for k, v in statuses.items()}))
 
 
 def test_a_status_interval_opens_closes_and_is_not_repeated(state: State) -> None:
@@ -154,7 +154,7 @@ def test_retention_drops_old_closed_intervals_and_runs_only(state: State) -> Non
     statuses_at(state, "2025-01-01T00:00:00Z", {"E1": ("AVAILABLE", "L1", "2025-01-01T00:00:00Z")})
     statuses_at(state, "2025-02-01T00:00:00Z", {"E1": ("CHARGING", "L1", "2025-02-01T00:00:00Z")})
     state.record_publish(record(at="2026-06-01T00:00:00Z", prune_before="2026-01-01T00:00:00Z",
-                                statuses={"E1": ("CHARGING", "L1", "2025-02-01T00:00:00Z")}))
+                                statuses={"E1": ("CHARGING", "L1", "2025-02-01T00:00:00Z", "export")}))
     assert [(i.status, i.end) for i in state.intervals(T)] == [("CHARGING", None)]  # still current
     assert [r["finished_at"] for r in state.runs(T)] == ["2026-06-01T00:00:00Z"]
 

@@ -83,6 +83,21 @@ STATUSES_OPTION = click.option(
     "--statuses", type=click.Path(dir_okay=False), default=None,
     help="Status overlay: JSON object or NDJSON of EVSE uid → status (and updated_at), applied "
          "on top of the export.")
+STATE_OPTION = click.option(
+    "--state", "state_url", default=None, metavar="URL",
+    help="State database: sqlite:///PATH, a file path, postgresql://… or none (default: "
+         "pcpr-state.sqlite beside pcpr.toml; [state] url, PCPR_STATE_URL). See docs/state.md.")
+NO_STATE_OPTION = click.option(
+    "--no-state", is_flag=True, help="Use no state database this run (a full build; nothing "
+    "is recorded).")
+
+
+def _state(state_url: str | None, no_state: bool) -> dict[str, Any]:
+    if no_state and state_url:
+        raise click.UsageError("--state and --no-state cannot be combined")
+    return {"url": "none" if no_state else state_url}
+
+
 LOG_FORMAT_OPTION = click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="The summary line (one per run or watch cycle): text, or JSON for log shippers.")
@@ -144,7 +159,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _config(ctx: click.Context, **overrides: dict[str, Any]) -> Any:
     from pcpr_publish.config import load_config
 
-    return load_config(ctx.obj.get("config_path"), overrides=overrides)
+    return load_config(ctx.obj.get("config_path"), overrides=overrides, default_state=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -180,16 +195,20 @@ Examples:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Where to write the JSON report (default: <out>.report.json, beside the output).")
 @STATUSES_OPTION
+@STATE_OPTION
+@NO_STATE_OPTION
 @LOG_FORMAT_OPTION
 @click.pass_context
 @handle_errors
 def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | None,
-          report_path: str | None, statuses: str | None, log_format: str, **inputs: Any) -> None:
+          report_path: str | None, statuses: str | None, state_url: str | None, no_state: bool,
+          log_format: str, **inputs: Any) -> None:
     """Build the published files of EXPORT into a local folder."""
     from pcpr_publish.commands.publish import run
 
     pull = pull_overrides(inputs)
-    config = _config(ctx, build={"strict": strict, "report": report_path}, ocpi=pull)
+    config = _config(ctx, build={"strict": strict, "report": report_path}, ocpi=pull,
+                     state=_state(state_url, no_state))
     options = run_options(export, guards=False, statuses=statuses, pull=pull, **_progress(),
                           **inputs)
     result = run(list(export), out, config, options)
@@ -247,6 +266,8 @@ Examples:
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Parallel uploads (default 8).")
 @STATUSES_OPTION
+@STATE_OPTION
+@NO_STATE_OPTION
 @click.option("--watch", is_flag=True,
               help="Keep running: republish what changed whenever the export or the status overlay "
                    "changes (with --from-ocpi: whenever an incremental pull finds changes, see [ocpi] "
@@ -260,8 +281,8 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
             allow_shrink: bool, max_export_age: int | None, max_age: int | None,
             report_path: str | None, profile: str | None, region: str | None,
             endpoint_url: str | None, path_style: bool | None, workers: int | None,
-            allow_bucket_root: bool | None, statuses: str | None, watch: bool, interval: float,
-            log_format: str, **inputs: Any) -> None:
+            allow_bucket_root: bool | None, statuses: str | None, state_url: str | None,
+            no_state: bool, watch: bool, interval: float, log_format: str, **inputs: Any) -> None:
     """Publish EXPORT to a folder or S3, uploading only what changed.
 
     With --watch it keeps running and republishes only what changed (a status change: that
@@ -278,6 +299,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
             "path_style": path_style, "allow_bucket_root": allow_bucket_root},
         ocpi=pull,
+        state=_state(state_url, no_state),
     )
     if watch:
         if dry_run:

@@ -8,9 +8,10 @@ from pcpr_publish.config.model import (
     PublishConfig,
     S3Config,
     SiteConfig,
+    StateConfig,
     load_config,
 )
 from pcpr_publish.config.options import Progress, RunOptions
 
 __all__ = ["DEFAULT_PATH", "BuildConfig", "Config", "OperatorConfig", "PublishConfig", "S3Config",
-           "SiteConfig", "Progress", "RunOptions", "load_config"]
+           "SiteConfig", "StateConfig", "Progress", "RunOptions", "load_config"]

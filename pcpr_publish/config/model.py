@@ -20,6 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pcpr_publish.errors import ConfigError
 
 DEFAULT_PATH = "pcpr.toml"
+DEFAULT_STATE_FILE = "pcpr-state.sqlite"
+
+
+def _beside(url: str, folder: Path) -> str:
+    """A relative SQLite path from the configuration file, made absolute from its folder."""
+    text = url.strip()
+    lower = text.lower()
+    if lower in ("none", "off", "no", "false", "") or "://" in lower and not lower.startswith("sqlite:"):
+        return text
+    path = text[len("sqlite:"):] if lower.startswith("sqlite:") else text
+    if path.startswith("//"):
+        path = path[2:]
+    if not path or Path(path).is_absolute():
+        return text
+    return f"sqlite:///{folder / path}"
 
 
 class Section(BaseModel):
@@ -142,6 +157,16 @@ class OcpiConfig(Section):
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
+class StateConfig(Section):
+    """The state database (docs/state.md): what makes one-shot runs incremental, the publish
+    log and the EVSE status history."""
+
+    url: str | None = Field(default=None, description="sqlite:///PATH, a file path, "
+                            "postgresql://… or none (default: pcpr-state.sqlite beside pcpr.toml)")
+    retention_days: int = Field(default=800, ge=0, description="days of status history and "
+                                "publish log kept (0 = keep everything)")
+
+
 class Config(Section):
     operator: OperatorConfig = Field(default_factory=OperatorConfig)
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -149,6 +174,7 @@ class Config(Section):
     s3: S3Config = Field(default_factory=S3Config)
     site: SiteConfig = Field(default_factory=SiteConfig)
     ocpi: OcpiConfig = Field(default_factory=OcpiConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
 
     def operator_defaults(self) -> dict[str, Any]:
         return self.operator.model_dump(exclude_none=True)
@@ -183,8 +209,13 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    default_state: bool = False,
 ) -> Config:
-    """Read configuration. An explicit ``path`` must exist; the default ``./pcpr.toml`` may not."""
+    """Read configuration. An explicit ``path`` must exist; the default ``./pcpr.toml`` may not.
+
+    ``default_state``: with no ``[state] url`` anywhere, keep the state database in
+    ``pcpr-state.sqlite`` beside the configuration file (what the CLI does); library callers
+    keep no state unless they configure one."""
     env = os.environ if env is None else env
     # An empty PCPR_CONFIG (``PCPR_CONFIG=``) means "no configuration file", as unset does.
     explicit = path is not None or bool(env.get("PCPR_CONFIG"))
@@ -202,8 +233,17 @@ def load_config(
         raise ConfigError(f"{name}: is a folder, not a configuration file")
     elif explicit:
         raise ConfigError(f"{name}: configuration file not found")
+    # The state database lives beside the configuration file unless told otherwise; a relative
+    # SQLite path written in the file is read from the file's folder.
+    folder = p.resolve().parent
+    state = data.get("state")
+    if isinstance(state, dict) and isinstance(state.get("url"), str):
+        state["url"] = _beside(state["url"], folder)
     data = _merge(data, _env_overrides(env))
     data = _merge(data, overrides or {})
+    data.setdefault("state", {})
+    if default_state and isinstance(data["state"], dict) and data["state"].get("url") is None:
+        data["state"]["url"] = f"sqlite:///{folder / DEFAULT_STATE_FILE}"
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ contain it and the availability list, never every page.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import socket
 import time
@@ -48,6 +49,7 @@ from pcpr_publish.deploy.plan import (
     make_bridges,
     make_plan,
 )
+from pcpr_publish.engine.incremental import SiteMemory, build_salt
 from pcpr_publish.engine.report import report_document, write_report
 from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
 from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
@@ -60,6 +62,7 @@ from pcpr_publish.read.overlay import Overlay, load_overlay
 from pcpr_publish.render.json_feeds import LOCATIONS_FEED, TARIFFS_FEED
 from pcpr_publish.render.site import RenderState, render_site
 from pcpr_publish.render.sitefile import SiteFile
+from pcpr_publish.state import open_state, parse_state_url, utc_now
 from pcpr_publish.stores import LockHeld, Store, open_store
 
 
@@ -141,6 +144,8 @@ class CycleResult:
     report_path: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: How the state database served this cycle (None: no state database).
+    state: str | None = None
 
 
 #: Called after every cycle that published (not after dry runs or failures), in order.
@@ -204,6 +209,19 @@ class Publisher:
             self.ocpi = OcpiSource(**self.options.input_kwargs(
                 config.operator_defaults(), config.ocpi.pull_options()),
                 **config.ocpi.watch_options())
+        # The state database (docs/state.md): per-site results of the last publish to this
+        # target, the publish log and the status history.
+        self.memory: SiteMemory | None = None
+        state_url = parse_state_url(config.state.url) if config.state.url else None
+        if state_url is not None:
+            self.memory = SiteMemory(open_state(state_url), self.store.url,
+                                     config.state.retention_days)
+            if self.render_state is None:
+                self.render_state = RenderState()  # seeded from the state, per location
+        self._bridged: dict[str, bytes] = {}  # bodies of bridged files the target holds
+        self._started_at = ""
+        #: Why the last first cycle did or did not use the state (for the run summary).
+        self.state_note: str | None = None
 
     @property
     def strict(self) -> bool:
@@ -269,11 +287,33 @@ class Publisher:
     def _read_and_publish(self, reason: str, first: bool, *, dry_run: bool) -> CycleResult:
         timings: dict[str, float] = {}
         scratch = Report()
+        t0 = time.monotonic()
+        self._started_at = utc_now()
         if first:
-            # What the target holds, read before the export is parsed: the two big parses then
-            # do not stack in memory (rule 8 keeps only compact bytes of the previous feed).
-            self.previous = read_previous(self.store, scratch)
             self.remote = None
+            recalled = False
+            if self.memory is not None:
+                # The state says what every site published last time: when it matches what
+                # the target holds, only changed sites are built again and nothing else of
+                # the target needs reading.
+                raw_manifest = self.store.read(MANIFEST_KEY)
+                recall = self.memory.recall(raw_manifest, self.store.read(PENDING_KEY),
+                                            self.build_cache, self.render_state)
+                remote = parse_manifest(raw_manifest) if recall.trusted else None
+                if recall.trusted and remote is not None:
+                    recalled = True
+                    self.previous = recall.previous
+                    self.remote = remote
+                    self.recent = parse_recent(raw_manifest)
+                    self._bridged = recall.bridged
+                timings["state"] = time.monotonic() - t0
+                self.state_note = (f"used ({recall.why})" if recalled
+                                   else f"full build ({recall.why})")
+            if not recalled:
+                # What the target holds, read before the export is parsed: the two big parses
+                # then do not stack in memory (rule 8 keeps only compact bytes of the previous
+                # feed).
+                self.previous = read_previous(self.store, scratch)
         t = time.monotonic()
         export_changed = (self.loaded is None or _signature(self.inputs) != self._export_sig
                           or (self.ocpi is not None and self.ocpi.pending))
@@ -307,6 +347,8 @@ class Publisher:
                                                 self.last_site[TARIFFS_FEED].body)
 
         t = time.monotonic()
+        if self.memory is not None:
+            self.build_cache.salt = build_salt(self.loaded.export.operator, self.config)
         dataset = build_dataset(
             self.loaded.export,
             source=self.loaded.path,
@@ -321,16 +363,20 @@ class Publisher:
         relocate_notices(dataset.report, self.loaded)
         timings["validate"] = time.monotonic() - t
         sites_rebuilt = self.build_cache.misses
+        state_note = None
+        if self.memory is not None:
+            state_note = self.state_note if first else "kept in memory"
         if not self.options.keep_state:
             # Free the parsed export before rendering (peak memory); a later cycle re-reads it.
             self.loaded = dataclasses.replace(self.loaded, export=None)  # type: ignore[arg-type]
             self._export_sig = None
-            self.build_cache = BuildCache()
+            if self.memory is None:
+                self.build_cache = BuildCache()
         loaded = self.loaded
 
         def result(site: dict[str, SiteFile], plan: Plan, deployed: DeployResult | None) -> CycleResult:
             return CycleResult(dataset, site, plan, deployed, reason, sites_rebuilt, loaded,
-                               self.report_path, timings, list(self.warnings))
+                               self.report_path, timings, list(self.warnings), state_note)
 
         if self.strict and dataset.report.has_errors:
             self._write_report(dataset, published=False)
@@ -357,8 +403,10 @@ class Publisher:
         site = with_manifest(files, recent)
         if listing is not None:
             published = {k: store.read(k) for k in bridged_keys(site) if k in listing}
-        else:
+        elif self.last_site:
             published = {k: self.last_site[k].body for k in bridged_keys(site) if k in self.last_site}
+        else:  # recalled from the state database
+            published = {k: v for k, v in self._bridged.items() if k in bridged_keys(site)}
         # A file that drops objects others still refer to goes up first as its renderer's bridge.
         bridges = make_bridges(site, published)
         plan = make_plan(site, self.remote, listing, bridges)
@@ -377,7 +425,30 @@ class Publisher:
         self.last_site = site
         self.recent = recent
         self._write_report(dataset, published=True)
+        if self.memory is not None:
+            t = time.monotonic()
+            self._remember(reason, dataset, site, plan)
+            timings["state"] = timings.get("state", 0.0) + time.monotonic() - t
         return result(site, plan, deployed)
+
+    def _remember(self, reason: str, dataset: Dataset, site: dict[str, SiteFile], plan: Plan) -> None:
+        """Record the publish in the state database (after it succeeded: a failure here leaves
+        the state behind the target, and the next run simply rebuilds in full)."""
+        assert self.memory is not None
+        files: list[tuple[str, str, str | None, int | None]] = []
+        for key in sorted({s.key for s in plan.uploads}):
+            f = site[key]
+            files.append(("put", key, f.sha256, f.size))
+        files += [("delete", s.key, None, None) for s in plan.deletes]
+        overlay = self.overlay.entries if self.overlay is not None else {}
+        self.memory.remember(
+            cache=self.build_cache, render=self.render_state, dataset=dataset, site=site,
+            uploads=files, unchanged=len(plan.unchanged),
+            generation=hashlib.sha256(site[MANIFEST_KEY].body).hexdigest(), reason=reason,
+            started_at=self._started_at, finished_at=utc_now(), inputs_digest=None,
+            status_sources={k: "overlay" for k in overlay},
+            default_source="ocpi" if self.options.from_ocpi else "export",
+            bridged_keys=bridged_keys(site))
 
     def _deploy(self, plan: Plan, site: dict[str, SiteFile], dataset: Dataset) -> DeployResult:
         """Carry out the plan (the caller holds the lock)."""
@@ -386,6 +457,8 @@ class Publisher:
                              progress=self.options.upload_progress)
         except TargetError:
             self.remote = None  # unknown now: re-read the manifest and list next cycle
+            if self.memory is not None:
+                self.memory.forget_in_memory()  # the next success records every site again
             self._write_report(dataset, published=False)
             raise
         self.remote = manifest_entries(site)

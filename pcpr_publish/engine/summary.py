@@ -32,6 +32,8 @@ def summary_fields(result: CycleResult, target: str | None = None) -> dict[str, 
         seconds=round(sum(result.timings.values()), 3),
         report=result.report_path,
     )
+    if result.state is not None:
+        fields["state"] = result.state
     return fields
 
 
@@ -47,6 +49,9 @@ def summary_text(result: CycleResult, target: str) -> str:
             shown = ", ".join(removed[:REMOVED_SHOWN])
             more = f" and {len(removed) - REMOVED_SHOWN} more" if len(removed) > REMOVED_SHOWN else ""
             line += f"; removed {shown}{more}"
+    if result.state is not None:
+        sites = result.dataset.counts.get("sites_in", 0)
+        line += f"; state: {result.state}, {result.sites_rebuilt} of {sites} sites rebuilt"
     line += (f"; report: {f['report']} ({f['errors']} errors, {f['warnings']} warnings, "
              f"{f['info']} info)")
     return line

@@ -7,6 +7,7 @@ the export, so nothing but whitelisted OCPI fields of selected objects can reach
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -179,8 +180,13 @@ class SiteResult:
 class BuildCache:
     """Per-site results of the last run, so that a cycle redoes only the sites that changed.
 
-    A site result is reused while the export object is the same (the export was not re-read) and
-    the overlay entries for that site's EVSEs are equal. Anything else rebuilds the site.
+    In memory (``pcpr publish --watch``), a site result is reused while the export object is
+    the same (the export was not re-read) and the overlay entries for that site's EVSEs are
+    equal. With ``memos`` (loaded from the state database, or kept from an earlier cycle) a site
+    whose *fingerprint* — a digest of its export record, its position, the tariffs it references,
+    its overlay entries and ``salt`` (operator, code and template version) — equals the one
+    stored is reused too, even from a newly parsed export: that is what makes a one-shot run
+    incremental. Anything else rebuilds the site.
     """
 
     export_id: int | None = None
@@ -188,12 +194,54 @@ class BuildCache:
     sites: dict[int, tuple[tuple[Any, ...], SiteResult]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    #: site key (case-folded id) → (fingerprint, result) of what was last published; None: off.
+    memos: dict[str, tuple[str, SiteResult]] | None = None
+    salt: bytes = b""
+    #: sites built afresh by the last call: key → (fingerprint, or "" when not reusable).
+    fresh: dict[str, str] = field(default_factory=dict)
+    #: site keys of the last call's export.
+    seen: set[str] = field(default_factory=set)
 
     def reset_for(self, export: ex.Export, now: str) -> None:
         if self.export_id != id(export) or self.now != now:
             self.export_id, self.now = id(export), now
             self.sites.clear()
         self.hits = self.misses = 0
+        self.fresh = {}
+        self.seen = set()
+
+
+def _tariff_digests(export: ex.Export, states: dict[str, _TariffState]) -> dict[str, bytes]:
+    """What a site's result depends on of each tariff: its record, position and whether it is
+    valid and current (``now`` enters only through the expiry)."""
+    out: dict[str, bytes] = {}
+    for key, state in states.items():
+        t = export.tariffs[state.index]
+        h = hashlib.blake2b(_TARIFF_JSON(t), digest_size=16)
+        h.update(f"|{state.index}|{state.model is None}|{state.expired}".encode())
+        out[key] = h.digest()
+    return out
+
+
+_SITE_JSON = ex.Site.__pydantic_serializer__.to_json
+_TARIFF_JSON = ex.Tariff.__pydantic_serializer__.to_json
+
+
+def site_fingerprint(i: int, site: ex.Site, statuses: Mapping[str, StatusEntry],
+                     tariffs: Mapping[str, bytes], salt: bytes) -> str:
+    """A digest of everything ``_build_site`` reads for site ``i`` (see :class:`BuildCache`)."""
+    h = hashlib.blake2b(salt, digest_size=20)
+    h.update(f"{i}|".encode())
+    h.update(_SITE_JSON(site))
+    for evse in site.evses:
+        entry = statuses.get(evse.uid.casefold())
+        if entry is not None:
+            h.update(f"|{entry.uid}\0{entry.status}\0{entry.updated_at}".encode())
+        for conn in evse.connectors:
+            tid = public_tariff_id(conn, evse)
+            if tid is not None:
+                h.update(tariffs.get(tid.casefold(), b"-"))
+    return h.hexdigest()
 
 
 def build_dataset(
@@ -237,6 +285,7 @@ def build_dataset(
     published_uids: set[str] = set()
 
     total = len(export.sites)
+    digests = _tariff_digests(export, tariffs) if cache.memos is not None else {}
     for i, site in enumerate(export.sites):
         if progress is not None and (i % 500 == 0 or i == total - 1):
             progress(i + 1, total)
@@ -245,6 +294,10 @@ def build_dataset(
         if hit is not None and hit[0] == key:
             result = hit[1]
             cache.hits += 1
+        elif cache.memos is not None:
+            result = _memo_site(i, site, cache, digests, operator, tariffs, statuses, previous,
+                                now, clock)
+            cache.sites[i] = (key, result)
         else:
             prev_loc = previous.locations.get(site.id.casefold())
             if hit is not None and hit[1].location is not None:
@@ -252,6 +305,8 @@ def build_dataset(
             result = _build_site(i, site, operator, tariffs, statuses, prev_loc, now, clock)
             cache.sites[i] = (key, result)
             cache.misses += 1
+        if cache.memos is not None:
+            cache.seen.add(site.id.casefold())
         report.notices.extend(result.notices)
         for tkey in result.tariffs_used:
             tariffs[tkey].used_publicly = True
@@ -287,6 +342,34 @@ def build_dataset(
     published_tariffs.sort(key=lambda t: t.id)
     counts.update(locations_published=len(locations), tariffs_published=len(published_tariffs))
     return Dataset(now, operator, locations, published_tariffs, report, counts)
+
+
+def _memo_site(i: int, site: ex.Site, cache: BuildCache, digests: Mapping[str, bytes],
+               operator: ex.Operator, tariffs: dict[str, _TariffState],
+               statuses: Mapping[str, StatusEntry], previous: Previous, now: str,
+               clock: WallClock) -> SiteResult:
+    """One site through the fingerprint cache: the stored result when nothing it depends on
+    changed, else a fresh build compared with what was last published (rule 8)."""
+    assert cache.memos is not None
+    skey = site.id.casefold()
+    fp = site_fingerprint(i, site, statuses, digests, cache.salt)
+    memo = cache.memos.get(skey)
+    if memo is not None and memo[0] == fp and skey not in cache.seen:
+        cache.hits += 1
+        return memo[1]
+    if memo is not None and memo[1].location is not None:
+        prev_loc = as_json(memo[1].location)
+    else:
+        prev_loc = previous.locations.get(skey)
+    result = _build_site(i, site, operator, tariffs, statuses, prev_loc, now, clock)
+    cache.misses += 1
+    # A result that read the wall clock (a timestamp in the future was clamped) is never reused;
+    # it is still stored, so that its Location is "what was published" next time.
+    reusable = not any(n.code == TIMESTAMP_IN_FUTURE for n in result.notices)
+    if skey not in cache.seen:
+        cache.memos[skey] = (fp if reusable else "", result)
+        cache.fresh[skey] = fp if reusable else ""
+    return result
 
 
 def _build_site(

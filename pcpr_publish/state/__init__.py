@@ -77,9 +77,11 @@ class PublishRecord:
     sites_changed: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     #: site keys that are no longer in the export.
     sites_removed: list[str] = field(default_factory=list)
-    #: every published EVSE now: uid → (status, location id, when the status took effect).
-    statuses: dict[str, tuple[str, str, str]] | None = None
-    status_source: str = "export"
+    #: every published EVSE now: uid → (status, location id, when the status took effect,
+    #: source: export, overlay, ocpi).
+    statuses: dict[str, tuple[str, str, str, str]] | None = None
+    #: drop every cached site of the target first (the cache was not trusted this run).
+    replace_sites: bool = False
     #: drop closed status intervals and runs that ended before this (RFC 3339), if set.
     prune_before: str | None = None
 
@@ -158,6 +160,8 @@ class State:
         nothing; returns the run id."""
         db = self.db
         with db.transaction():
+            if rec.replace_sites:
+                db.execute("DELETE FROM pcpr_sites WHERE target = ?", (rec.target,))
             db.execute(
                 "INSERT INTO pcpr_targets (target, generation, inputs_digest, exported_at, "
                 "page_fingerprint, tariffs_feed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -192,7 +196,7 @@ class State:
                 "INSERT INTO pcpr_run_files (run_id, file_key, action, sha256, size) VALUES (?, ?, ?, ?, ?)",
                 ((run_id, key, action, sha, n) for action, key, sha, n in rec.files))
             if rec.statuses is not None:
-                self._record_statuses(rec.target, rec.statuses, rec.status_source, rec.finished_at)
+                self._record_statuses(rec.target, rec.statuses, rec.finished_at)
             if rec.prune_before:
                 self._prune(rec.target, rec.prune_before)
         return run_id
@@ -205,8 +209,8 @@ class State:
             "WHERE target = ? AND to_ts IS NULL", (target,))
         return {r[0]: Interval(*r) for r in rows}
 
-    def _record_statuses(self, target: str, statuses: Mapping[str, tuple[str, str, str]],
-                         source: str, published_at: str) -> None:
+    def _record_statuses(self, target: str, statuses: Mapping[str, tuple[str, str, str, str]],
+                         published_at: str) -> None:
         """Close the intervals whose status changed (or whose EVSE is no longer published) and
         open new ones. A status takes effect when the data says it changed (its last_updated),
         never before the interval it replaces began nor after it was published."""
@@ -221,7 +225,7 @@ class State:
             if new is not None:
                 at = min(max(new[2], old.start), published_at)
             closes.append((at, target, uid))
-        for uid, (status, location_id, changed_at) in statuses.items():
+        for uid, (status, location_id, changed_at, source) in statuses.items():
             old = current.get(uid)
             if old is not None and old.status == status:
                 continue
@@ -245,7 +249,7 @@ class State:
         if start is not None:
             sql += " AND (to_ts IS NULL OR to_ts > ?)"
             params.append(start)
-        sql += " ORDER BY uid, from_ts, published_at"
+        sql += " ORDER BY uid, from_ts, to_ts IS NULL, to_ts, published_at"
         wanted = set(uids) if uids is not None else None
         for r in self.db.stream(sql, params):
             if wanted is None or r[0] in wanted:

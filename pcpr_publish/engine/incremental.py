@@ -1,0 +1,224 @@
+"""What one target's publishes remember between runs, through the state database.
+
+A one-shot ``pcpr publish`` starts with nothing in memory. With a state database it recalls,
+for the target it publishes to, every site's fingerprint and result (validated Location,
+notices, rendered per-location JSON and page) from the last publish, and hands them to the
+build and render caches: only sites whose fingerprint changed are validated and rendered again,
+and only files whose bytes changed are uploaded.
+
+The recall is trusted only when the target still holds exactly what the state says was last
+published there: the SHA-256 of the target's manifest equals the recorded *generation* and no
+interrupted publish left a pending list. Otherwise (no state, another target, someone else
+published since, a run was cut short) the run builds everything, reads what the target holds
+as it always did, and replaces the target's cached sites: losing or confusing the state costs
+time, never correctness.
+
+Results are stored with :mod:`pickle` (compressed): the state database is trusted like the
+configuration file — whoever can write it can run code as pcpr (docs/state.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import pcpr_publish
+from pcpr_publish.config import Config
+from pcpr_publish.pipeline.dataset import BuildCache, Dataset, SiteResult
+from pcpr_publish.pipeline.timestamps import Previous
+from pcpr_publish.render.html import templates_dir
+from pcpr_publish.render.json_feeds import TARIFFS_FEED
+from pcpr_publish.render.site import RenderState
+from pcpr_publish.render.sitefile import SiteFile
+from pcpr_publish.state import PublishRecord, State, TargetRecord, days_ago
+
+#: Bump when the pickled memo's shape changes: older rows are then ignored (rebuilt).
+MEMO_FORMAT = 1
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> bytes:
+    """A digest of pcpr's own code and templates: a new version rebuilds every site."""
+    h = hashlib.sha256(f"pcpr {pcpr_publish.__version__} memo {MEMO_FORMAT}".encode())
+    roots = [Path(pcpr_publish.__file__).resolve().parent, templates_dir()]
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            if path.suffix in (".pyc", ".pyo"):
+                continue
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.digest()
+
+
+def build_salt(export_operator: Any, config: Config) -> bytes:
+    """What every site's result depends on besides its own record: code, operator, site
+    configuration."""
+    h = hashlib.sha256(code_digest())
+    h.update(orjson.dumps(export_operator.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS))
+    h.update(orjson.dumps(config.operator_defaults(), option=orjson.OPT_SORT_KEYS, default=str))
+    h.update(orjson.dumps(config.site.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS))
+    return h.digest()
+
+
+def manifest_generation(raw_manifest: bytes | None) -> str | None:
+    return hashlib.sha256(raw_manifest).hexdigest() if raw_manifest is not None else None
+
+
+@dataclass
+class Recall:
+    """What the state gave this run."""
+
+    trusted: bool
+    why: str
+    record: TargetRecord | None = None
+    previous: Previous | None = None
+    bridged: dict[str, bytes] = field(default_factory=dict)  # bodies the target holds
+    sites: int = 0
+
+
+def _pack(result: SiteResult, json_body: bytes | None, page: tuple[Any, ...] | None) -> bytes:
+    return zlib.compress(pickle.dumps((MEMO_FORMAT, result, json_body, page), protocol=5), 1)
+
+
+def _unpack(blob: bytes) -> tuple[SiteResult, bytes | None, tuple[Any, ...] | None] | None:
+    try:
+        fmt, result, json_body, page = pickle.loads(zlib.decompress(blob))
+    except Exception:  # noqa: BLE001 - an unreadable memo is only a cache miss
+        return None
+    if fmt != MEMO_FORMAT or not isinstance(result, SiteResult):
+        return None
+    return result, json_body, page
+
+
+class SiteMemory:
+    """The state database's view of one target, for one :class:`~pcpr_publish.engine.publisher.Publisher`."""
+
+    def __init__(self, state: State, target: str, retention_days: int = 0) -> None:
+        self.state = state
+        self.target = target
+        self.retention_days = retention_days
+        self.recalled: Recall | None = None
+        self.trusted_cache = False  # the build cache holds what the target holds
+        # Bodies as recalled, to tell which per-location files were rendered again.
+        self._json: dict[str, bytes] = {}
+        self._pages: dict[str, bytes] = {}
+        self._keys: set[str] = set()
+
+    def recall(self, raw_manifest: bytes | None, pending: bytes | None, cache: BuildCache,
+               render: RenderState | None) -> Recall:
+        """Seed ``cache`` (and ``render``) from the state when it matches the target."""
+        cache.memos = {}
+        self._json, self._pages, self._keys = {}, {}, set()
+        rec = self.state.target(self.target)
+        generation = manifest_generation(raw_manifest)
+        if rec is None:
+            recall = Recall(False, "no state recorded for this target yet")
+        elif pending is not None:
+            recall = Recall(False, "an interrupted publish left the target unknown", rec)
+        elif generation is None:
+            recall = Recall(False, "the target has no pcpr manifest", rec)
+        elif generation != rec.generation:
+            recall = Recall(False, "the target changed since the state was recorded", rec)
+        else:
+            recall = Recall(True, "the state matches the target", rec)
+        if recall.trusted:
+            assert rec is not None
+            self._load(rec, cache, render, recall)
+        self.recalled = recall
+        self.trusted_cache = recall.trusted
+        return recall
+
+    def _load(self, rec: TargetRecord, cache: BuildCache, render: RenderState | None,
+              recall: Recall) -> None:
+        assert cache.memos is not None
+        bridged: dict[str, bytes] = {}
+        if rec.tariffs_feed:
+            try:
+                bridged = pickle.loads(rec.tariffs_feed)
+            except Exception:  # noqa: BLE001
+                bridged = {}
+        recall.bridged = bridged
+        recall.previous = Previous.from_feeds(None, bridged.get(TARIFFS_FEED))
+        if render is not None and rec.page_fingerprint:
+            try:
+                render.pages.fingerprint = pickle.loads(rec.page_fingerprint)
+            except Exception:  # noqa: BLE001
+                render.pages.fingerprint = None
+        for row in self.state.sites(self.target, rec.generation):
+            memo = _unpack(row.result)
+            if memo is None:
+                continue
+            result, json_body, page = memo
+            cache.memos[row.site_key] = (row.fingerprint, result)
+            self._keys.add(row.site_key)
+            loc = result.location
+            if loc is None or render is None:
+                continue
+            if json_body is not None:
+                render.json[loc.id] = (loc, json_body)
+                self._json[loc.id] = json_body
+            if page is not None:
+                render.pages.locations[loc.id] = (loc, *page)
+                self._pages[loc.id] = page[2]
+        recall.sites = len(cache.memos)
+
+    def forget_in_memory(self) -> None:
+        """A publish failed part-way: what is in memory may not be what the target holds, so
+        the next successful publish replaces every cached site of the target."""
+        self.trusted_cache = False
+        self._keys = set()
+
+    def remember(self, *, cache: BuildCache, render: RenderState | None, dataset: Dataset,
+                 site: dict[str, SiteFile], uploads: Iterable[tuple[str, str, str | None, int | None]],
+                 unchanged: int, generation: str, reason: str, started_at: str, finished_at: str,
+                 inputs_digest: str | None, status_sources: dict[str, str], default_source: str,
+                 bridged_keys: Iterable[str]) -> int:
+        """Record a finished publish: changed sites, the log, the status history."""
+        assert cache.memos is not None
+        changed: dict[str, tuple[str, bytes]] = {}
+        json_cache = render.json if render is not None else {}
+        pages = render.pages.locations if render is not None else {}
+        for skey in cache.seen:
+            fp, result = cache.memos[skey]
+            loc = result.location
+            json_entry = json_cache.get(loc.id) if loc is not None else None
+            page_entry = pages.get(loc.id) if loc is not None else None
+            json_body = json_entry[1] if json_entry is not None and json_entry[0] is loc else None
+            page = tuple(page_entry[1:]) if page_entry is not None and page_entry[0] is loc else None
+            rerendered = loc is not None and (
+                (json_body is not None and self._json.get(loc.id) is not json_body)
+                or (page is not None and self._pages.get(loc.id) is not page[2]))
+            if skey in cache.fresh or rerendered or skey not in self._keys:
+                changed[skey] = (fp, _pack(result, json_body, page))
+        removed = sorted(self._keys - cache.seen)
+        statuses: dict[str, tuple[str, str, str, str]] = {}
+        for loc in dataset.locations:
+            for evse in loc.evses or ():
+                statuses[evse.uid] = (str(getattr(evse.status, "value", evse.status)), loc.id, evse.last_updated,
+                                      status_sources.get(evse.uid.casefold(), default_source))
+        page_fp = pickle.dumps(render.pages.fingerprint, protocol=5) if render is not None else None
+        bridged = {k: site[k].body for k in bridged_keys if k in site}
+        rec = PublishRecord(
+            target=self.target, started_at=started_at, finished_at=finished_at, reason=reason,
+            generation=generation, exported_at=dataset.exported_at, inputs_digest=inputs_digest,
+            page_fingerprint=page_fp, tariffs_feed=pickle.dumps(bridged, protocol=5),
+            files=list(uploads), unchanged=unchanged, sites_changed=changed, sites_removed=removed,
+            statuses=statuses, replace_sites=not self.trusted_cache,
+            prune_before=days_ago(self.retention_days, finished_at) if self.retention_days else None,
+        )
+        run_id = self.state.record_publish(rec)
+        # What is in memory is now what the target holds: later cycles of this process go on
+        # from here without reading the state again.
+        self._keys = set(cache.seen)
+        self._json = {k: v[1] for k, v in json_cache.items()}
+        self._pages = {k: v[3] for k, v in pages.items()}
+        self.trusted_cache = True
+        return run_id

@@ -1,0 +1,189 @@
+"""One-shot runs with a state database: only changed sites are rebuilt, and the published
+files are byte for byte what a full build gives — whatever happened to the state."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import config_with
+from helpers import pcpr
+from publish_helpers import rename_sites, replace_tariff, sample, write_export
+
+from pcpr_publish.commands.publish import run
+from pcpr_publish.config import RunOptions
+from pcpr_publish.deploy.manifest import PENDING_KEY
+from pcpr_publish.state import SCHEMA_VERSION, open_state
+
+OPTS = RunOptions(guards=False)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every published file's SHA-256 (the report lives beside the folder, not in it)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".pcpr-lock")}
+
+
+def publish(tmp: Path, doc: dict[str, Any], out: Path, state: str | None, name: str = "export.json",
+            statuses: str | None = None) -> Any:
+    path = write_export(tmp / name, doc)
+    config = config_with(report=tmp / f"{out.name}.report.json", state={"url": state or "none"})
+    options = RunOptions(guards=False, statuses=statuses)
+    return run([path], str(out), config, options)
+
+
+def changed_export(doc: dict[str, Any]) -> dict[str, Any]:
+    """Three kinds of change at once: a renamed site, a site gone, a new site, a status."""
+    new = rename_sites(doc, 1)
+    gone = new["sites"].pop(5)
+    added = copy.deepcopy(new["sites"][2])
+    added["id"] = "SITE-NEW-1"
+    added["name"] = "A brand new site"
+    for i, e in enumerate(added["evses"]):
+        e["uid"] = f"NEW-EVSE-{i}"
+    new["sites"].append(added)
+    evse = new["sites"][7]["evses"][0]
+    evse["status"] = "out_of_order" if evse.get("status") != "out_of_order" else "available"
+    assert gone["id"] != added["id"]
+    return new
+
+
+@pytest.fixture
+def doc() -> dict[str, Any]:
+    return sample(40)
+
+
+def test_a_republish_with_state_rebuilds_only_the_changed_sites(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    first = publish(tmp_path, doc, tmp_path / "site", state)
+    assert first.sites_rebuilt == 40 and first.state.startswith("full build")
+    again = publish(tmp_path, doc, tmp_path / "site", state)
+    assert again.sites_rebuilt == 0 and again.state.startswith("used")
+    assert again.plan.data_uploads == []  # nothing changed, nothing uploaded
+    changed = publish(tmp_path, changed_export(doc), tmp_path / "site", state)
+    # the renamed, the changed-status and the new site (plus those after the removed one,
+    # whose position moved)
+    assert 3 <= changed.sites_rebuilt < 40
+
+
+def test_incremental_output_is_byte_identical_to_a_full_build(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    later = replace_tariff(changed_export(doc))
+    for d in (doc, later):
+        publish(tmp_path, d, tmp_path / "incremental", state)
+        publish(tmp_path, d, tmp_path / "full", None)
+    assert tree(tmp_path / "incremental") == tree(tmp_path / "full")
+
+
+def test_losing_the_state_costs_time_not_correctness(tmp_path: Path, doc: dict[str, Any]) -> None:
+    db = tmp_path / "state.sqlite"
+    state = f"sqlite:///{db}"
+    publish(tmp_path, doc, tmp_path / "site", state)
+    publish(tmp_path, doc, tmp_path / "full", None)
+    for f in tmp_path.glob("state.sqlite*"):
+        f.unlink()
+    later = changed_export(doc)
+    lost = publish(tmp_path, later, tmp_path / "site", state)
+    assert lost.sites_rebuilt == 40 and "no state recorded" in lost.state
+    publish(tmp_path, later, tmp_path / "full", None)
+    assert tree(tmp_path / "site") == tree(tmp_path / "full")
+    assert publish(tmp_path, later, tmp_path / "site", state).sites_rebuilt == 0
+
+
+def test_a_target_changed_behind_the_states_back_gets_a_full_build(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    later = changed_export(doc)
+    publish(tmp_path, doc, tmp_path / "site", state)
+    publish(tmp_path, later, tmp_path / "site", None)  # someone published without the state
+    third = replace_tariff(later)
+    result = publish(tmp_path, third, tmp_path / "site", state)
+    assert "the target changed since" in result.state and result.sites_rebuilt == 40
+    for d in (doc, later, third):
+        publish(tmp_path, d, tmp_path / "full", None)
+    assert tree(tmp_path / "site") == tree(tmp_path / "full")
+
+
+def test_the_state_of_one_target_is_not_used_for_another(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    publish(tmp_path, doc, tmp_path / "a", state)
+    other = publish(tmp_path, doc, tmp_path / "b", state)
+    assert other.sites_rebuilt == 40 and "no state recorded" in other.state
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_an_interrupted_publish_is_not_trusted(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    publish(tmp_path, doc, tmp_path / "site", state)
+    pending = tmp_path / "site" / PENDING_KEY
+    pending.write_text(json.dumps({"format": "pcpr-pending/1", "keys": ["index.html"]}))
+    result = publish(tmp_path, doc, tmp_path / "site", state)
+    assert "interrupted" in result.state and result.sites_rebuilt == 40
+    assert not pending.exists()
+
+
+def test_every_published_status_is_recorded_as_an_interval(tmp_path: Path, doc: dict[str, Any]) -> None:
+    db = tmp_path / "state.sqlite"
+    first = publish(tmp_path, doc, tmp_path / "site", f"sqlite:///{db}")
+    evses = {e.uid: (loc.id, e.status) for loc in first.dataset.locations for e in loc.evses or ()}
+    uid = sorted(evses)[0]
+    overlay = tmp_path / "overlay.json"
+    new_status = "OUTOFORDER" if evses[uid][1] != "OUTOFORDER" else "AVAILABLE"
+    overlay.write_text(json.dumps({uid: {"status": new_status.lower(), "updated_at": "2026-01-01T00:00:00Z"}}))
+    publish(tmp_path, doc, tmp_path / "site", f"sqlite:///{db}", statuses=str(overlay))
+    with open_state(f"sqlite:///{db}") as st:
+        target = str((tmp_path / "site").resolve())
+        target = next(r[0] for r in st.db.execute("SELECT target FROM pcpr_targets"))
+        intervals = list(st.intervals(target))
+        runs = st.runs(target)
+        files = st.run_files(runs[0]["id"])
+    assert {i.uid for i in intervals} == set(evses)
+    mine = [i for i in intervals if i.uid == uid]
+    assert [(i.status, i.source, i.end is None) for i in mine] == [
+        (str(evses[uid][1]), "export", False), (new_status, "overlay", True)]
+    assert all(i.location_id == evses[i.uid][0] for i in intervals)
+    assert len(runs) == 2 and runs[0]["uploaded"] == len([f for f in files if f[0] == "put"])
+    assert any(key == f"locations/{evses[uid][0]}.json" for _a, key, _s, _n in files)
+
+
+def test_a_corrupt_state_file_stops_the_run_with_exit_3_and_touches_nothing(tmp_path: Path, doc: dict[str, Any]) -> None:
+    export = write_export(tmp_path / "export.json", doc)
+    db = tmp_path / "state.sqlite"
+    db.write_bytes(b"garbage" * 1000)
+    out = tmp_path / "site"
+    result = pcpr("build", export, "--out", str(out), "--state", f"sqlite:///{db}")
+    assert result.exit_code == 3
+    assert result.stderr.strip().count("\n") == 0 and "not a usable SQLite database" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_a_state_from_a_newer_pcpr_stops_the_run_with_exit_3(tmp_path: Path, doc: dict[str, Any]) -> None:
+    export = write_export(tmp_path / "export.json", doc)
+    db = tmp_path / "state.sqlite"
+    open_state(str(db)).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO pcpr_schema VALUES (?, 'future', '2030-01-01T00:00:00Z')",
+                     (SCHEMA_VERSION + 1,))
+    result = pcpr("build", export, "--out", str(tmp_path / "site"), "--state", str(db))
+    assert result.exit_code == 3 and "newer pcpr" in result.stderr
+
+
+def test_the_cli_keeps_its_state_beside_pcpr_toml_by_default(tmp_path: Path, doc: dict[str, Any],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PCPR_STATE_URL", raising=False)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "pcpr.toml").write_text('[operator]\nname = "Test CPO"\n')
+    export = write_export(tmp_path / "export.json", doc)
+    out = tmp_path / "site"
+    first = pcpr("--config", str(conf / "pcpr.toml"), "build", export, "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    assert (conf / "pcpr-state.sqlite").is_file()
+    second = pcpr("--config", str(conf / "pcpr.toml"), "build", export, "--out", str(out))
+    assert "0 of 40 sites rebuilt" in second.stdout
+    third = pcpr("--config", str(conf / "pcpr.toml"), "build", export, "--out", str(out), "--no-state")
+    assert third.exit_code == 0 and "sites rebuilt" not in third.stdout
