@@ -187,3 +187,45 @@ def test_the_cli_keeps_its_state_beside_pcpr_toml_by_default(tmp_path: Path, doc
     assert "0 of 40 sites rebuilt" in second.stdout
     third = pcpr("--config", str(conf / "pcpr.toml"), "build", export, "--out", str(out), "--no-state")
     assert third.exit_code == 0 and "sites rebuilt" not in third.stdout
+
+
+def test_a_run_with_the_same_inputs_as_the_last_publish_does_nothing(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    first = publish(tmp_path, doc, tmp_path / "site", state)
+    before = tree(tmp_path / "site")
+    again = publish(tmp_path, doc, tmp_path / "site", state)
+    assert "inputs unchanged" in again.state and again.deployed.uploaded == 0
+    assert again.dataset.counts == first.dataset.counts
+    assert again.severity == first.dataset.report.severity_counts()
+    assert tree(tmp_path / "site") == before
+    with open_state(state) as st:
+        target = next(r[0] for r in st.db.execute("SELECT target FROM pcpr_targets"))
+        # the log counts every file written, the manifest included
+        assert [r["uploaded"] for r in st.runs(target)] == [0, len({s.key for s in first.plan.uploads})]
+
+
+def test_a_no_change_run_still_refuses_a_stale_export(tmp_path: Path) -> None:
+    from pcpr_publish.errors import GuardError
+
+    doc = sample(10)
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    path = write_export(tmp_path / "export.json", doc)
+    config = config_with(report=tmp_path / "r.json", state={"url": state},
+                         publish={"max_export_age": 3600})
+    run([path], str(tmp_path / "site"), config, RunOptions())
+    strict = config_with(report=tmp_path / "r.json", state={"url": state},
+                         publish={"max_export_age": 1})
+    import time as _t
+    _t.sleep(2.1)
+    with pytest.raises(GuardError, match="old"):
+        run([path], str(tmp_path / "site"), strict, RunOptions())
+
+
+def test_an_export_with_timestamps_in_the_future_is_always_rebuilt(tmp_path: Path, doc: dict[str, Any]) -> None:
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    doc = copy.deepcopy(doc)
+    doc["sites"][0]["updated_at"] = "2099-01-01T00:00:00Z"
+    publish(tmp_path, doc, tmp_path / "site", state)
+    again = publish(tmp_path, doc, tmp_path / "site", state)
+    assert "inputs unchanged" not in again.state
+    assert again.sites_rebuilt >= 1  # the site that read the clock

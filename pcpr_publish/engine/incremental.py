@@ -32,6 +32,7 @@ import orjson
 
 import pcpr_publish
 from pcpr_publish.config import Config
+from pcpr_publish.notices import TIMESTAMP_IN_FUTURE
 from pcpr_publish.pipeline.dataset import BuildCache, Dataset, SiteResult
 from pcpr_publish.pipeline.timestamps import Previous
 from pcpr_publish.render.html import templates_dir
@@ -66,6 +67,28 @@ def build_salt(export_operator: Any, config: Config) -> bytes:
     h.update(orjson.dumps(config.operator_defaults(), option=orjson.OPT_SORT_KEYS, default=str))
     h.update(orjson.dumps(config.site.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS))
     return h.digest()
+
+
+def inputs_digest(paths: Iterable[str], config: Config, options: Any) -> str | None:
+    """A digest of everything a run reads: its files (export, overlay), the configuration,
+    the options that shape the output, pcpr's code. Equal digests mean an identical publish;
+    None when an input is not a file (an OCPI pull) or cannot be read."""
+    if options.from_ocpi:
+        return None
+    h = hashlib.sha256(code_digest())
+    conf = config.model_dump(mode="json", exclude={"build": {"report"}, "state": True})
+    h.update(orjson.dumps(conf, option=orjson.OPT_SORT_KEYS))
+    h.update(orjson.dumps([options.effective_format, options.live, options.guards,
+                           options.allow_shrink], default=str))
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                h.update(f"|{len(path)}:{path}|".encode())
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+        except OSError:
+            return None
+    return h.hexdigest()
 
 
 def manifest_generation(raw_manifest: bytes | None) -> str | None:
@@ -112,10 +135,9 @@ class SiteMemory:
         self._pages: dict[str, bytes] = {}
         self._keys: set[str] = set()
 
-    def recall(self, raw_manifest: bytes | None, pending: bytes | None, cache: BuildCache,
-               render: RenderState | None) -> Recall:
-        """Seed ``cache`` (and ``render``) from the state when it matches the target."""
-        cache.memos = {}
+    def recall(self, raw_manifest: bytes | None, pending: bytes | None) -> Recall:
+        """Whether the state matches what the target holds (nothing is loaded yet: a run with
+        unchanged inputs needs nothing more)."""
         self._json, self._pages, self._keys = {}, {}, set()
         rec = self.state.target(self.target)
         generation = manifest_generation(raw_manifest)
@@ -129,16 +151,21 @@ class SiteMemory:
             recall = Recall(False, "the target changed since the state was recorded", rec)
         else:
             recall = Recall(True, "the state matches the target", rec)
-        if recall.trusted:
-            assert rec is not None
-            self._load(rec, cache, render, recall)
         self.recalled = recall
-        self.trusted_cache = recall.trusted
+        self.trusted_cache = False
         return recall
 
-    def _load(self, rec: TargetRecord, cache: BuildCache, render: RenderState | None,
-              recall: Recall) -> None:
-        assert cache.memos is not None
+    def load(self, cache: BuildCache, render: RenderState | None) -> Recall:
+        """Seed ``cache`` (and ``render``) with every site of a trusted recall; without one,
+        start an empty fingerprint cache (this run's sites will all be recorded)."""
+        cache.memos = {}
+        recall = self.recalled
+        assert recall is not None
+        if not recall.trusted:
+            return recall
+        rec = recall.record
+        assert rec is not None
+        self.trusted_cache = True
         bridged: dict[str, bytes] = {}
         if rec.tariffs_feed:
             try:
@@ -152,7 +179,7 @@ class SiteMemory:
                 render.pages.fingerprint = pickle.loads(rec.page_fingerprint)
             except Exception:  # noqa: BLE001
                 render.pages.fingerprint = None
-        for row in self.state.sites(self.target, rec.generation):
+        for row in self.state.sites(self.target):
             memo = _unpack(row.result)
             if memo is None:
                 continue
@@ -169,6 +196,7 @@ class SiteMemory:
                 render.pages.locations[loc.id] = (loc, *page)
                 self._pages[loc.id] = page[2]
         recall.sites = len(cache.memos)
+        return recall
 
     def forget_in_memory(self) -> None:
         """A publish failed part-way: what is in memory may not be what the target holds, so
@@ -179,7 +207,7 @@ class SiteMemory:
     def remember(self, *, cache: BuildCache, render: RenderState | None, dataset: Dataset,
                  site: dict[str, SiteFile], uploads: Iterable[tuple[str, str, str | None, int | None]],
                  unchanged: int, generation: str, reason: str, started_at: str, finished_at: str,
-                 inputs_digest: str | None, status_sources: dict[str, str], default_source: str,
+                 inputs_digest: str | None, summary: dict[str, Any], status_sources: dict[str, str], default_source: str,
                  bridged_keys: Iterable[str]) -> int:
         """Record a finished publish: changed sites, the log, the status history."""
         assert cache.memos is not None
@@ -205,11 +233,14 @@ class SiteMemory:
                 statuses[evse.uid] = (str(getattr(evse.status, "value", evse.status)), loc.id, evse.last_updated,
                                       status_sources.get(evse.uid.casefold(), default_source))
         page_fp = pickle.dumps(render.pages.fingerprint, protocol=5) if render is not None else None
+        if any(n.code == TIMESTAMP_IN_FUTURE for n in dataset.report.notices):
+            inputs_digest = None  # the output read the wall clock: the same inputs may differ
         bridged = {k: site[k].body for k in bridged_keys if k in site}
         rec = PublishRecord(
             target=self.target, started_at=started_at, finished_at=finished_at, reason=reason,
             generation=generation, exported_at=dataset.exported_at, inputs_digest=inputs_digest,
             page_fingerprint=page_fp, tariffs_feed=pickle.dumps(bridged, protocol=5),
+            summary=orjson.dumps(summary).decode(),
             files=list(uploads), unchanged=unchanged, sites_changed=changed, sites_removed=removed,
             statuses=statuses, replace_sites=not self.trusted_cache,
             prune_before=days_ago(self.retention_days, finished_at) if self.retention_days else None,

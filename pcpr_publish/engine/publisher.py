@@ -26,10 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.common.gcpause import gc_paused
 from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import DeployResult, execute
+from pcpr_publish.read.export import models as ex
 from pcpr_publish.deploy.manifest import (
     MANIFEST_KEY,
     PENDING_KEY,
@@ -49,7 +52,7 @@ from pcpr_publish.deploy.plan import (
     make_bridges,
     make_plan,
 )
-from pcpr_publish.engine.incremental import SiteMemory, build_salt
+from pcpr_publish.engine.incremental import SiteMemory, build_salt, inputs_digest
 from pcpr_publish.engine.report import report_document, write_report
 from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
 from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
@@ -146,6 +149,8 @@ class CycleResult:
     warnings: list[str] = field(default_factory=list)
     #: How the state database served this cycle (None: no state database).
     state: str | None = None
+    #: Notice counts by severity when there is no report to count (a no-change run).
+    severity: dict[str, int] | None = None
 
 
 #: Called after every cycle that published (not after dry runs or failures), in order.
@@ -220,6 +225,7 @@ class Publisher:
                 self.render_state = RenderState()  # seeded from the state, per location
         self._bridged: dict[str, bytes] = {}  # bodies of bridged files the target holds
         self._started_at = ""
+        self._digest: str | None = None
         #: Why the last first cycle did or did not use the state (for the run summary).
         self.state_note: str | None = None
 
@@ -289,6 +295,7 @@ class Publisher:
         scratch = Report()
         t0 = time.monotonic()
         self._started_at = utc_now()
+        self._digest = None
         if first:
             self.remote = None
             recalled = False
@@ -297,14 +304,24 @@ class Publisher:
                 # the target holds, only changed sites are built again and nothing else of
                 # the target needs reading.
                 raw_manifest = self.store.read(MANIFEST_KEY)
-                recall = self.memory.recall(raw_manifest, self.store.read(PENDING_KEY),
-                                            self.build_cache, self.render_state)
+                recall = self.memory.recall(raw_manifest, self.store.read(PENDING_KEY))
                 remote = parse_manifest(raw_manifest) if recall.trusted else None
                 if recall.trusted and remote is not None:
                     recalled = True
-                    self.previous = recall.previous
                     self.remote = remote
                     self.recent = parse_recent(raw_manifest)
+                    digest = (inputs_digest(self._input_files(), self.config, self.options)
+                              if not dry_run and not self.options.keep_state else None)
+                    self._digest = digest
+                    assert recall.record is not None
+                    if digest is not None and digest == recall.record.inputs_digest:
+                        timings["state"] = time.monotonic() - t0
+                        return self._unchanged(reason, recall.record, timings)
+                elif recall.trusted:
+                    recall.trusted, recall.why = False, "the target's manifest cannot be read"
+                self.memory.load(self.build_cache, self.render_state)
+                if recalled:
+                    self.previous = recall.previous
                     self._bridged = recall.bridged
                 timings["state"] = time.monotonic() - t0
                 self.state_note = (f"used ({recall.why})" if recalled
@@ -431,6 +448,28 @@ class Publisher:
             timings["state"] = timings.get("state", 0.0) + time.monotonic() - t
         return result(site, plan, deployed)
 
+    def _input_files(self) -> list[str]:
+        return self.inputs + ([self.options.statuses] if self.options.statuses else [])
+
+    def _unchanged(self, reason: str, rec: Any, timings: dict[str, float]) -> CycleResult:
+        """The same inputs as the publish the target holds: nothing to read, build or upload.
+        The guards still apply (a stale export stays stale)."""
+        summary = orjson.loads(rec.summary or "{}")
+        counts = summary.get("counts", {})
+        dataset = Dataset(rec.exported_at or "", ex.Operator(), [], [], Report(), counts)
+        if self.options.guards:
+            check_export_age(dataset, self.config.publish.max_export_age)
+        assert self.memory is not None and self.remote is not None
+        files = len(self.remote) + 1
+        self.memory.state.record_unchanged(self.memory.target, self._started_at, utc_now(), reason,
+                                           rec.generation, rec.exported_at, files)
+        self.state_note = "used (inputs unchanged since the last publish: nothing to do)"
+        self.remote = None
+        self.previous = None
+        return CycleResult(dataset, {}, Plan(), DeployResult(0, files, 0, 0, 0.0), reason, 0, None,
+                           self.report_path, timings, list(self.warnings), self.state_note,
+                           severity=summary.get("severity"))
+
     def _remember(self, reason: str, dataset: Dataset, site: dict[str, SiteFile], plan: Plan) -> None:
         """Record the publish in the state database (after it succeeded: a failure here leaves
         the state behind the target, and the next run simply rebuilds in full)."""
@@ -445,7 +484,10 @@ class Publisher:
             cache=self.build_cache, render=self.render_state, dataset=dataset, site=site,
             uploads=files, unchanged=len(plan.unchanged),
             generation=hashlib.sha256(site[MANIFEST_KEY].body).hexdigest(), reason=reason,
-            started_at=self._started_at, finished_at=utc_now(), inputs_digest=None,
+            started_at=self._started_at, finished_at=utc_now(), inputs_digest=self._digest
+            if self._digest is not None else inputs_digest(self._input_files(), self.config,
+                                                             self.options),
+            summary={"counts": dataset.counts, "severity": dataset.report.severity_counts()},
             status_sources={k: "overlay" for k in overlay},
             default_source="ocpi" if self.options.from_ocpi else "export",
             bridged_keys=bridged_keys(site))

@@ -13,7 +13,7 @@ REMOVED_SHOWN = 10
 def summary_fields(result: CycleResult, target: str | None = None) -> dict[str, Any]:
     """What a run did, as flat fields (text log ``k=v``, JSON log, the CLI's line)."""
     ds = result.dataset
-    counts = ds.report.severity_counts()
+    counts = result.severity or ds.report.severity_counts()
     d = result.deployed
     fields: dict[str, Any] = {}
     if target is not None:

@@ -35,13 +35,13 @@ class TargetRecord:
     page_fingerprint: bytes | None
     tariffs_feed: bytes | None
     updated_at: str
+    summary: str | None = None  # JSON: the last publish's counts (a no-change run repeats them)
 
 
 @dataclass(frozen=True)
 class SiteRow:
     site_key: str
     fingerprint: str
-    generation: str
     result: bytes
 
 
@@ -70,6 +70,7 @@ class PublishRecord:
     inputs_digest: str | None
     page_fingerprint: bytes | None
     tariffs_feed: bytes | None
+    summary: str | None = None
     #: (action, key, sha256, size): "put" for a file written, "delete" for one removed.
     files: list[tuple[str, str, str | None, int | None]] = field(default_factory=list)
     unchanged: int = 0
@@ -134,17 +135,17 @@ class State:
     def target(self, target: str) -> TargetRecord | None:
         rows = self.db.execute(
             "SELECT target, generation, inputs_digest, exported_at, page_fingerprint, "
-            "tariffs_feed, updated_at FROM pcpr_targets WHERE target = ?", (target,))
+            "tariffs_feed, updated_at, summary FROM pcpr_targets WHERE target = ?", (target,))
         if not rows:
             return None
         r = rows[0]
-        return TargetRecord(r[0], r[1], r[2], r[3], _bytes(r[4]), _bytes(r[5]), r[6])
+        return TargetRecord(r[0], r[1], r[2], r[3], _bytes(r[4]), _bytes(r[5]), r[6], r[7])
 
-    def sites(self, target: str, generation: str) -> Iterator[SiteRow]:
-        """The cached sites of ``target`` that belong to ``generation`` (others are stale)."""
-        for r in self.db.stream("SELECT site_key, fingerprint, generation, result FROM pcpr_sites "
-                                "WHERE target = ? AND generation = ?", (target, generation)):
-            yield SiteRow(r[0], r[1], r[2], _bytes(r[3]) or b"")
+    def sites(self, target: str) -> Iterator[SiteRow]:
+        """The cached sites of ``target`` (they belong to its recorded generation)."""
+        for r in self.db.stream("SELECT site_key, fingerprint, result FROM pcpr_sites "
+                                "WHERE target = ?", (target,)):
+            yield SiteRow(r[0], r[1], _bytes(r[2]) or b"")
 
     def site_count(self, target: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM pcpr_sites WHERE target = ?", (target,))[0][0])
@@ -164,25 +165,20 @@ class State:
                 db.execute("DELETE FROM pcpr_sites WHERE target = ?", (rec.target,))
             db.execute(
                 "INSERT INTO pcpr_targets (target, generation, inputs_digest, exported_at, "
-                "page_fingerprint, tariffs_feed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "page_fingerprint, tariffs_feed, summary, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (target) DO UPDATE SET generation = excluded.generation, "
                 "inputs_digest = excluded.inputs_digest, exported_at = excluded.exported_at, "
                 "page_fingerprint = excluded.page_fingerprint, tariffs_feed = excluded.tariffs_feed, "
-                "updated_at = excluded.updated_at",
+                "summary = excluded.summary, updated_at = excluded.updated_at",
                 (rec.target, rec.generation, rec.inputs_digest, rec.exported_at,
-                 rec.page_fingerprint, rec.tariffs_feed, rec.finished_at))
+                 rec.page_fingerprint, rec.tariffs_feed, rec.summary, rec.finished_at))
             db.executemany(
-                "INSERT INTO pcpr_sites (target, site_key, fingerprint, generation, result) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (target, site_key) DO UPDATE SET "
-                "fingerprint = excluded.fingerprint, generation = excluded.generation, "
-                "result = excluded.result",
-                ((rec.target, k, fp, rec.generation, blob)
-                 for k, (fp, blob) in sorted(rec.sites_changed.items())))
+                "INSERT INTO pcpr_sites (target, site_key, fingerprint, result) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (target, site_key) DO UPDATE SET "
+                "fingerprint = excluded.fingerprint, result = excluded.result",
+                ((rec.target, k, fp, blob) for k, (fp, blob) in sorted(rec.sites_changed.items())))
             db.executemany("DELETE FROM pcpr_sites WHERE target = ? AND site_key = ?",
                            ((rec.target, k) for k in rec.sites_removed))
-            # Every cached site now belongs to the new generation.
-            db.execute("UPDATE pcpr_sites SET generation = ? WHERE target = ? AND generation <> ?",
-                       (rec.generation, rec.target, rec.generation))
             uploaded = sum(1 for f in rec.files if f[0] == "put")
             deleted = sum(1 for f in rec.files if f[0] == "delete")
             size = sum(f[3] or 0 for f in rec.files if f[0] == "put")
@@ -200,6 +196,16 @@ class State:
             if rec.prune_before:
                 self._prune(rec.target, rec.prune_before)
         return run_id
+
+    def record_unchanged(self, target: str, started_at: str, finished_at: str, reason: str,
+                         generation: str, exported_at: str | None, files: int) -> int:
+        """Log a run that found nothing to publish (same inputs as the last publish)."""
+        with self.db.transaction():
+            return int(self.db.execute(
+                "INSERT INTO pcpr_runs (target, started_at, finished_at, reason, generation, "
+                "exported_at, uploaded, deleted, unchanged, bytes) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, 0) "
+                "RETURNING id",
+                (target, started_at, finished_at, reason, generation, exported_at, files))[0][0])
 
     # -- the status history ------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ Tables (every row is per *target*, so one database can serve several published s
     *generation*), the input digest of that run, the page fingerprint, the tariffs feed.
 ``pcpr_sites``
     per export site: the fingerprint of everything its output depends on and the cached result
-    (its validated Location, notices and rendered per-location files), plus the generation it
-    belongs to. A one-shot run rebuilds only the sites whose fingerprint changed.
+    (its validated Location, notices and rendered per-location files). The rows always belong
+    to the target row's generation: both are written in one transaction. A one-shot run
+    rebuilds only the sites whose fingerprint changed.
 ``pcpr_runs`` / ``pcpr_run_files``
     the publish log: every run that wrote to a target, and every file it wrote or removed with
     its hash.
@@ -48,13 +49,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             exported_at TEXT,
             page_fingerprint {blob},
             tariffs_feed {blob},
+            summary TEXT,
             updated_at TEXT NOT NULL
         )""",
         """CREATE TABLE pcpr_sites (
             target TEXT NOT NULL,
             site_key TEXT NOT NULL,
             fingerprint TEXT NOT NULL,
-            generation TEXT NOT NULL,
             result {blob} NOT NULL,
             PRIMARY KEY (target, site_key)
         )""",
