@@ -229,3 +229,37 @@ def test_an_export_with_timestamps_in_the_future_is_always_rebuilt(tmp_path: Pat
     again = publish(tmp_path, doc, tmp_path / "site", state)
     assert "inputs unchanged" not in again.state
     assert again.sites_rebuilt >= 1  # the site that read the clock
+
+
+@pytest.mark.s3
+def test_s3_with_a_postgresql_state_publishes_only_the_change_and_matches_a_full_build(
+        s3_bucket: Any, pg_url: str, tmp_path: Path, doc: dict[str, Any]) -> None:
+    """The team setup: cron on any host, state in PostgreSQL, data in S3."""
+    env = s3_bucket.server.env()
+    later = changed_export(doc)
+
+    def cli(d: dict[str, Any], prefix: str, *extra: str) -> Any:
+        path = write_export(tmp_path / f"{prefix}.json", d)
+        result = pcpr("publish", path, "--to", s3_bucket.url(prefix), "--report",
+                      str(tmp_path / f"{prefix}.report.json"), "--max-export-age", "0", *extra, env=env)
+        assert result.exit_code == 0, result.output
+        return result
+
+    cli(doc, "inc", "--state", pg_url)
+    out = cli(later, "inc", "--state", pg_url).stdout
+    assert "state: used (the state matches the target)" in out
+    rebuilt = int(out.split("state: used (the state matches the target), ")[1].split(" of ")[0])
+    assert 3 <= rebuilt < 40
+    cli(doc, "full", "--no-state")
+    cli(later, "full", "--no-state")
+    client = s3_bucket.server.client()
+
+    def objects(prefix: str) -> dict[str, str]:
+        keys = {k[len(prefix) + 1:] for k in s3_bucket.keys(prefix + "/")}
+        return {k: hashlib.sha256(client.get_object(Bucket=s3_bucket.name, Key=f"{prefix}/{k}")["Body"].read()).hexdigest()
+                for k in keys if not k.startswith("_pcpr/lock")}
+
+    inc, full = objects("inc"), objects("full")
+    assert inc == full
+    again = cli(later, "inc", "--state", pg_url).stdout
+    assert "inputs unchanged" in again and "uploaded 0" in again
