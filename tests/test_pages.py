@@ -353,7 +353,8 @@ def _resolve(page_key: str, url: str) -> str | None:
 def test_every_internal_link_resolves(pages, evil_pages, sample):
     evil = dataset_from(evil_export())
     for files, ds in ((pages, sample), (evil_pages, evil)):
-        site = set(files) | {"locations.json", "tariffs.json"} | {location_key(x.id) for x in ds.locations}
+        site = (set(files) | {"locations.json", "locations.json.gz", "tariffs.json"}
+                | {location_key(x.id) for x in ds.locations})  # and the JSON renderer's files
         for key, body in files.items():
             if not key.endswith(".html"):
                 continue

@@ -103,6 +103,8 @@ def kind_for(key: str) -> FileKind:
         return J.TARIFF_FEED
     if key in ("locations.json", "availability.json"):
         return J.LOCATION_FEED
+    if key == "locations.json.gz":
+        return J.LOCATION_FEED_GZIP
     if J.is_location_object(key):
         return J.LOCATION_OBJECT
     prefixes = {"assets/": H.ASSET, "locations/": H.LOCATION_PAGE, "index-data/": H.FINDER_DATA_CHUNK,
@@ -150,13 +152,17 @@ def test_new_target_uploads_everything_in_tier_order() -> None:
 
 def test_upload_levels_put_every_file_after_what_it_refers_to() -> None:
     keys = ["robots.txt", "sitemap.xml", "sitemap-1.xml", "open-data.html", "index.html",
-            "embed/location.html", "index-data.json", "index-data/1.json", "locations/A.html",
-            "availability.json", "locations.json", "locations/A.json", "tariffs.json",
-            "assets/app.83e89bdcd8b4.js"]
+            "embed/location.html", "embed/data-links.html", "index-data.json", "index-data/1.json",
+            "locations/A.html", "availability.json", "locations.json", "locations.json.gz",
+            "locations/A.json", "tariffs.json", "assets/app.83e89bdcd8b4.js"]
     s = with_manifest(kinded({k: b"x" for k in keys}))
     order = Order.of(s)
     level = {k: order.level(s[k]) for k in keys}
     for referrer, target in [("locations/A.json", "tariffs.json"), ("locations.json", "locations/A.json"),
+                             ("locations.json.gz", "locations/A.json"),
+                             ("locations.json.gz", "tariffs.json"),
+                             ("open-data.html", "locations.json.gz"),
+                             ("embed/data-links.html", "locations.json.gz"),
                              ("locations/A.html", "assets/app.83e89bdcd8b4.js"),
                              ("locations/A.html", "locations/A.json"),
                              ("index-data.json", "index-data/1.json"), ("index-data/1.json", "locations/A.html"),

@@ -1,10 +1,11 @@
 """Replaying a publish write by write never shows a reader a dangling reference, in any file
 the renderers produce.
 
-A reader starts from the published entry points (the two Data Links, availability.json, the
-finder, the open-data page, the sitemap and robots.txt) and follows every reference in what it
-reads: tariff ids in Locations, per-location files named by the feeds, finder data chunks and
-their pages, every local link and asset in the HTML, every sitemap URL. After each single write
+A reader starts from the published entry points (the two Data Links, the compressed copy
+locations.json.gz, availability.json, the finder, the open-data page, the sitemap and robots.txt)
+and follows every reference in what it reads (a .gz file unpacked first): tariff ids in
+Locations, per-location files named by the feeds, finder data chunks and their pages, every local
+link and asset in the HTML, every sitemap URL. After each single write
 and delete of a real publish, everything such a reader can reach must exist and resolve.
 Files nobody lists any more (a removed Location's old page, waiting for the final deletions)
 are not reachable, so they are not checked.
@@ -18,6 +19,7 @@ page to another page (or the sitemap, robots.txt) in its own folder or above it 
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -41,8 +43,8 @@ from pcpr_publish.commands.publish import run
 from pcpr_publish.config import Config, RunOptions
 
 BASE = "https://chargers.example.com/"
-ENTRY_POINTS = ("locations.json", "tariffs.json", "availability.json", "index.html",
-                "open-data.html", "sitemap.xml", "robots.txt")
+ENTRY_POINTS = ("locations.json", "locations.json.gz", "tariffs.json", "availability.json",
+                "index.html", "open-data.html", "sitemap.xml", "robots.txt")
 
 
 class _Links(HTMLParser):
@@ -72,6 +74,10 @@ def references(key: str, body: bytes, tariffs: set[str]) -> tuple[list[str], lis
     """(site keys this file refers to, problems inside it such as an unknown tariff id)."""
     refs: list[str] = []
     problems: list[str] = []
+    name = key
+    if key.endswith(".gz"):
+        # A compressed copy refers to what the file it compresses refers to.
+        key, body = key[:-len(".gz")], gzip.decompress(body)
     if key.endswith(".json") and not key.startswith("_pcpr/"):
         doc = json.loads(body)
         data = doc.get("data") if isinstance(doc, dict) else None
@@ -93,7 +99,7 @@ def references(key: str, body: bytes, tariffs: set[str]) -> tuple[list[str], lis
                 for conn in evse.get("connectors", []):
                     for tid in conn.get("tariff_ids", []):
                         if tid not in tariffs:
-                            problems.append(f"{key}: tariff {tid} is not in tariffs.json")
+                            problems.append(f"{name}: tariff {tid} is not in tariffs.json")
     elif key.endswith(".html"):
         parser = _Links()
         parser.feed(body.decode())
@@ -198,15 +204,20 @@ def test_every_write_of_a_changing_publish_leaves_the_site_consistent(publish) -
 
 
 def test_the_checker_sees_a_dangling_reference() -> None:
-    """The property above can fail: a Location naming an unknown tariff, and a page linking to a
-    missing file, are both found."""
+    """The property above can fail: a Location naming an unknown tariff (also inside the
+    compressed feed), a compressed feed naming a missing location file, and a page linking to a
+    missing file, are all found."""
     loc = {"id": "L1", "evses": [{"connectors": [{"tariff_ids": ["NOPE"]}]}]}
+    other = {"id": "L2", "evses": []}
     state = {
         "tariffs.json": json.dumps({"data": [{"id": "T1"}]}).encode(),
         "locations.json": json.dumps({"data": [loc]}).encode(),
+        "locations.json.gz": gzip.compress(json.dumps({"data": [loc, other]}).encode()),
         "locations/L1.json": json.dumps({"data": loc}).encode(),
         "index.html": b'<a href="locations/L1.html">L1</a>',
     }
     problems = dangling(state)
     assert "missing locations/L1.html" in problems
-    assert any("tariff NOPE" in p for p in problems)
+    assert "missing locations/L2.json" in problems
+    assert any(p.startswith("locations.json: tariff NOPE") for p in problems)
+    assert any(p.startswith("locations.json.gz: tariff NOPE") for p in problems)

@@ -84,12 +84,12 @@ def test_status_change_uploads_only_what_it_affects(tmp_path: Path) -> None:
     assert result is not None and result.reason == "overlay changed"
     assert result.sites_rebuilt == 2  # S2 (E3) and P1 (E-PRIVATE); S1 reused
     uploaded = sorted(k for op, k in store.log if op == "put" and k != "_pcpr/pending.json")
-    # That location's JSON and page, the Location feed, the availability list, the index data
-    # chunk and list page that show the location, the open-data page (its "last change" time)
-    # and the manifest. Nothing else.
+    # That location's JSON and page, the Location feed and its compressed copy, the
+    # availability list, the index data chunk and list page that show the location, the
+    # open-data page (its "last change" time) and the manifest. Nothing else.
     assert uploaded == sorted(["locations/S2.json", "locations/S2.html", "locations.json",
-                               "availability.json", "index-data/1.json", "index.html",
-                               "open-data.html", "_pcpr/manifest.json"])
+                               "locations.json.gz", "availability.json", "index-data/1.json",
+                               "index.html", "open-data.html", "_pcpr/manifest.json"])
     loc = read_feed_bytes(store.read("locations/S2.json"))
     assert loc["data"]["evses"][0]["status"] == "CHARGING"
     assert loc["data"]["last_updated"] == "2026-11-20T09:10:00Z"
@@ -137,7 +137,7 @@ def test_overlay_matches_a_full_rebuild(tmp_path: Path) -> None:
     cold = memory_publisher([export], cold_store, tmp_path / "r2.json", config=cfg,
                             statuses=str(overlay))
     cold.cycle()
-    for key in ("locations.json", "tariffs.json", "availability.json"):
+    for key in ("locations.json", "locations.json.gz", "tariffs.json", "availability.json"):
         assert store.read(key) == cold_store.read(key), key
 
 

@@ -49,11 +49,15 @@ from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.render import words as w
 from pcpr_publish.render.json_feeds import (
     LOCATION_FEED,
+    LOCATION_FEED_GZIP,
     LOCATION_OBJECT,
     LOCATIONS_DIR,
     LOCATIONS_FEED,
+    LOCATIONS_FEED_GZIP,
     TARIFF_FEED,
     TARIFFS_FEED,
+    FeedSizes,
+    location_feed_sizes,
     location_key,
     newest,
 )
@@ -99,7 +103,7 @@ RESIZE_LISTENER = (
 )
 WIDGET_BASE_HEIGHT = 310  # px: the live-status widget without its chargers, at phone width
 WIDGET_EVSE_HEIGHT = 120  # px per charger (EVSE), at phone width
-LINKS_WIDGET_HEIGHT = 300  # px: the data-links widget at phone width, before it reports its height
+LINKS_WIDGET_HEIGHT = 320  # px: the data-links widget at phone width, before it reports its height
 
 
 def widget_height(evses: int) -> int:
@@ -639,9 +643,9 @@ FINDER_DATA_CHUNK = FileKind("finder data chunk", refers_to=(LOCATION_PAGE,))
 FINDER_DATA = FileKind("finder data index", refers_to=(FINDER_DATA_CHUNK,))
 WIDGET_PRICES = FileKind("widget price words", refers_to=(TARIFF_FEED,))
 WIDGET = FileKind("embeddable widget", refers_to=(ASSET, WIDGET_PRICES, LOCATION_OBJECT, LOCATION_FEED,
-                                                  TARIFF_FEED))
+                                                  LOCATION_FEED_GZIP, TARIFF_FEED))
 TOP_PAGE = FileKind("top-level page", refers_to=(ASSET, LOCATION_PAGE, FINDER_DATA, WIDGET,
-                                                 LOCATION_FEED, TARIFF_FEED))
+                                                 LOCATION_FEED, LOCATION_FEED_GZIP, TARIFF_FEED))
 SITEMAP_PART = FileKind("sitemap part", refers_to=(TOP_PAGE, LOCATION_PAGE))
 SITEMAP_KIND = FileKind("sitemap", refers_to=(SITEMAP_PART, TOP_PAGE, LOCATION_PAGE))
 ROBOTS_KIND = FileKind("robots.txt", refers_to=(SITEMAP_KIND,))
@@ -666,6 +670,7 @@ class PageContext:
     frag: Fragments
     views: list[LocationView] = field(default_factory=list)
     pages: list[list[LocationView]] = field(default_factory=list)
+    data_files: Rendered | None = None  # the JSON files of this render, when at hand
 
     @property
     def now(self) -> str:
@@ -837,8 +842,15 @@ def finder_data(ctx: PageContext, out: Rendered) -> None:
 
 
 def open_data_page(ctx: PageContext, out: Rendered) -> None:
-    """``open-data.html``: the two Data Links, licence, counts, update frequency, embed code."""
+    """``open-data.html``: the two Data Links (and the compressed copy of the Location Data Link,
+    with both sizes), licence, counts, update frequency, embed code."""
     example = ctx.views[0] if ctx.views else None
+    # Stated to 0.1 MB, so that a status change (a few bytes) seldom changes this page.
+    files = ctx.data_files
+    if files is not None and LOCATIONS_FEED in files and LOCATIONS_FEED_GZIP in files:
+        sizes = FeedSizes(len(files[LOCATIONS_FEED]), len(files[LOCATIONS_FEED_GZIP]))
+    else:
+        sizes = location_feed_sizes(ctx.dataset.locations, ctx.dataset.exported_at)
     out.add(OPEN_DATA, ctx.env.get_template("open-data.html").render(
         site=ctx.site, root="", page="open-data", canonical=ctx.canonical(OPEN_DATA),
         example=example,
@@ -846,6 +858,9 @@ def open_data_page(ctx: PageContext, out: Rendered) -> None:
         location_path=embed_path(example.id if example else "LOCATION-ID"),
         location_height=widget_height(len(example.evses) if example else 2),
         locations_path=LOCATIONS_FEED,
+        locations_size=w.megabytes(sizes.plain),
+        locations_gzip_path=LOCATIONS_FEED_GZIP,
+        locations_gzip_size=w.megabytes(sizes.compressed),
         tariffs_path=TARIFFS_FEED,
     ).encode(), TOP_PAGE)
 
@@ -904,14 +919,16 @@ PAGE_FAMILIES: tuple[tuple[str, Callable[[PageContext, Rendered], None]], ...] =
 
 
 def render_pages(dataset: Any, config: Any, cache: PageCache | None = None, *,
-                 live: bool = False) -> Rendered:
+                 live: bool = False, data_files: Rendered | None = None) -> Rendered:
     """Every HTML page, asset, index file, sitemap and robots.txt, keyed from the site root.
 
     ``cache`` (optional) lets a long-running caller skip re-rendering unchanged Locations; the
-    bytes are the same with or without it.
+    bytes are the same with or without it. ``data_files``: the JSON files of the same render
+    (the open-data page states their sizes; without them the page renders the feed itself).
     """
     with gc_paused():
         ctx = page_context(dataset, config, cache, live=live)
+        ctx.data_files = data_files
         out = Rendered()
         for _name, family in PAGE_FAMILIES:
             family(ctx, out)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pcpr_publish.render.html import PageCache, render_pages
-from pcpr_publish.render.json_feeds import RenderCache, render_json
+from pcpr_publish.render.json_feeds import GzipCache, RenderCache, render_json
 from pcpr_publish.render.sitefile import Rendered, SiteFile, make_site
 
 
@@ -21,22 +21,28 @@ class RenderState:
     """What a long-running publisher keeps between renders (``pcpr publish --watch``)."""
 
     json: RenderCache = field(default_factory=dict)
+    gzip: GzipCache = field(default_factory=GzipCache)
     pages: PageCache = field(default_factory=PageCache)
     files: dict[str, SiteFile] = field(default_factory=dict)
 
 
-def _json(dataset: Any, config: Any, state: RenderState | None, live: bool) -> Rendered:
+def _json(dataset: Any, config: Any, state: RenderState | None, live: bool,
+          so_far: Rendered) -> Rendered:
     return render_json(dataset.locations, dataset.tariffs, dataset.exported_at,
-                       state.json if state is not None else None)
+                       state.json if state is not None else None,
+                       state.gzip if state is not None else None)
 
 
-def _pages(dataset: Any, config: Any, state: RenderState | None, live: bool) -> Rendered:
-    return render_pages(dataset, config, state.pages if state is not None else None, live=live)
+def _pages(dataset: Any, config: Any, state: RenderState | None, live: bool,
+           so_far: Rendered) -> Rendered:
+    return render_pages(dataset, config, state.pages if state is not None else None, live=live,
+                        data_files=so_far)
 
 
-#: Every renderer of the site, listed once: the data links and per-location JSON, then the
-#: human-readable pages (whose families are listed in ``render.html.PAGE_FAMILIES``).
-RENDERERS: tuple[tuple[str, Callable[[Any, Any, RenderState | None, bool], Rendered]], ...] = (
+#: Every renderer of the site, listed once, each seeing what the ones before it made: the data
+#: links and per-location JSON, then the human-readable pages (whose families are listed in
+#: ``render.html.PAGE_FAMILIES``).
+RENDERERS: tuple[tuple[str, Callable[[Any, Any, RenderState | None, bool, Rendered], Rendered]], ...] = (
     ("OCPI JSON", _json),
     ("pages", _pages),
 )
@@ -49,7 +55,7 @@ def render_site(dataset: Any, config: Any, state: RenderState | None = None, *,
     ``live``: the site is kept up to date by a watch process (the pages may say so)."""
     out = Rendered()
     for _name, renderer in RENDERERS:
-        out.update(renderer(dataset, config, state, live))
+        out.update(renderer(dataset, config, state, live, out))
     site = make_site(out, config.publish.max_age, state.files if state is not None else None)
     if state is not None:
         state.files = site

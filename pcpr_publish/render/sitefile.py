@@ -1,9 +1,11 @@
 """A rendered site: every file's key, bytes, HTTP headers and kind, before it goes to a target.
 
 Content-Type comes from an explicit extension table, never from guessing (``mimetypes`` varies by
-host); an extension we do not know is refused. Cache-Control is short for everything, because
-everything carries availability or points at what does, and long only for fingerprinted static
-assets, whose names change when their bytes do.
+host); an extension we do not know is refused. A ``.gz`` file is a download in its own right
+(``application/gzip``), never sent with ``Content-Encoding: gzip``: with that header, clients
+would unpack it on the fly and save JSON under a ``.gz`` name. Cache-Control is short for
+everything, because everything carries availability or points at what does, and long only for
+fingerprinted static assets, whose names change when their bytes do.
 
 Every file also carries its :class:`FileKind`, declared by the renderer that made it: which
 other kinds of file it refers to (so the planner uploads it only after them), whether a
@@ -28,6 +30,7 @@ CONTENT_TYPES: dict[str, str] = {
     ".txt": "text/plain; charset=utf-8",
     ".png": "image/png",
     ".ico": "image/x-icon",
+    ".gz": "application/gzip",  # RFC 6713; by the last extension, so locations.json.gz is gzip
 }
 
 # Fingerprinted assets: assets/<name>.<8+ hex chars>.<ext>

@@ -149,6 +149,14 @@ def power_watts(c: ocpi.Connector) -> int:
     return c.max_voltage * c.max_amperage * phases
 
 
+def megabytes(size: int) -> str:
+    """A file size for the open-data page, in decimal megabytes (10⁶ bytes, as downloads show
+    them) rounded half up to one decimal: 35402795 → "35.4 MB"; below 0.05 MB, "less than 0.1 MB"
+    (a small site's feed), never "0.0 MB"."""
+    mb = (Decimal(size) / 1_000_000).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    return "less than 0.1 MB" if mb < _TENTH else f"{format(mb, 'f')} MB"
+
+
 def kw_number(watts: int) -> Decimal:
     """kW rounded half up to one decimal place."""
     return (Decimal(watts) / 1000).quantize(_TENTH, rounding=ROUND_HALF_UP)
