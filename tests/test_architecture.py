@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pcpr_publish"
 #: Layer of each top-level part of the package, in the order data flows.
 LAYERS: dict[str, str] = {
     "errors": "leaf", "notices": "leaf", "common": "leaf", "ocpi": "leaf", "config": "leaf",
+    "reliability": "leaf",
     "read": "read",
     "pipeline": "pipeline",
     "render": "render",

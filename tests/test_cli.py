@@ -135,6 +135,8 @@ COMMAND_EXIT_CODES = {
     "sample": {0, 2, 70, 130},
     "schemas": {0, 2, 70, 130},
     "serve": {0, 2, 70},
+    "history": {0, 2, 3, 70, 130},
+    "reliability": {0, 2, 3, 70, 130},
 }
 EXIT_CODES_DOC = Path(__file__).resolve().parents[1] / "docs" / "exit-codes.md"
 

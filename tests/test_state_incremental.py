@@ -23,10 +23,37 @@ from pcpr_publish.state import SCHEMA_VERSION, open_state
 OPTS = RunOptions(guards=False)
 
 
+#: Figures computed from the status history at the time of the run (not from the export).
+RELIABILITY_FILES = frozenset({"reliability.json", "reliability.html"})
+
+
+def comparable(key: str, body: bytes) -> str:
+    """A file's SHA-256; for the manifest, without the reliability files' entries."""
+    if key == "_pcpr/manifest.json":
+        doc = json.loads(body)
+        doc["files"] = {k: v for k, v in doc["files"].items() if k not in RELIABILITY_FILES}
+        body = json.dumps(doc, sort_keys=True).encode()
+    return hashlib.sha256(body).hexdigest()
+
+
 def tree(folder: Path) -> dict[str, str]:
-    """Every published file's SHA-256 (the report lives beside the folder, not in it)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".pcpr-lock")}
+    """Every published file's SHA-256 (the report lives beside the folder, not in it), but
+    the reliability figures, whose seconds depend on when each run happened."""
+    return {str(p.relative_to(folder)): comparable(str(p.relative_to(folder)), p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".pcpr-lock")
+            and str(p.relative_to(folder)) not in RELIABILITY_FILES}
+
+
+def publish_full(tmp: Path, doc: dict[str, Any], out: Path) -> Any:
+    """A full build with a status history: a state of its own whose site cache is dropped
+    before every run (so the pages link the reliability page as the incremental side's do)."""
+    state = f"sqlite:///{tmp}/full-state.sqlite"
+    with open_state(state) as st:
+        for target in st.targets():
+            st.forget(target)
+    result = publish(tmp, doc, out, state, name="full-export.json")
+    assert result.sites_rebuilt == len(doc["sites"])
+    return result
 
 
 def publish(tmp: Path, doc: dict[str, Any], out: Path, state: str | None, name: str = "export.json",
@@ -74,9 +101,10 @@ def test_a_republish_with_state_rebuilds_only_the_changed_sites(tmp_path: Path, 
 def test_incremental_output_is_byte_identical_to_a_full_build(tmp_path: Path, doc: dict[str, Any]) -> None:
     state = f"sqlite:///{tmp_path}/state.sqlite"
     later = replace_tariff(changed_export(doc))
-    for d in (doc, later):
+    for d in (doc, later, later):
         publish(tmp_path, d, tmp_path / "incremental", state)
-        publish(tmp_path, d, tmp_path / "full", None)
+        publish_full(tmp_path, d, tmp_path / "full")
+    assert (tmp_path / "incremental" / "reliability.html").is_file()
     assert tree(tmp_path / "incremental") == tree(tmp_path / "full")
 
 
@@ -104,7 +132,7 @@ def test_a_target_changed_behind_the_states_back_gets_a_full_build(tmp_path: Pat
     result = publish(tmp_path, third, tmp_path / "site", state)
     assert "the target changed since" in result.state and result.sites_rebuilt == 40
     for d in (doc, later, third):
-        publish(tmp_path, d, tmp_path / "full", None)
+        publish_full(tmp_path, d, tmp_path / "full")
     assert tree(tmp_path / "site") == tree(tmp_path / "full")
 
 
@@ -250,14 +278,18 @@ def test_s3_with_a_postgresql_state_publishes_only_the_change_and_matches_a_full
     assert "state: used (the state matches the target)" in out
     rebuilt = int(out.split("state: used (the state matches the target), ")[1].split(" of ")[0])
     assert 3 <= rebuilt < 40
-    cli(doc, "full", "--no-state")
-    cli(later, "full", "--no-state")
+    full_state = f"sqlite:///{tmp_path}/full-state.sqlite"
+    for d in (doc, later):
+        with open_state(full_state) as st:  # a history, but never a site cache: full builds
+            for target in st.targets():
+                st.forget(target)
+        cli(d, "full", "--state", full_state)
     client = s3_bucket.server.client()
 
     def objects(prefix: str) -> dict[str, str]:
         keys = {k[len(prefix) + 1:] for k in s3_bucket.keys(prefix + "/")}
-        return {k: hashlib.sha256(client.get_object(Bucket=s3_bucket.name, Key=f"{prefix}/{k}")["Body"].read()).hexdigest()
-                for k in keys if not k.startswith("_pcpr/lock")}
+        return {k: comparable(k, client.get_object(Bucket=s3_bucket.name, Key=f"{prefix}/{k}")["Body"].read())
+                for k in keys if not k.startswith("_pcpr/lock") and k not in RELIABILITY_FILES}
 
     inc, full = objects("inc"), objects("full")
     assert inc == full

@@ -62,6 +62,18 @@ INIT_BUCKET_EXIT_CODES = exit_codes_help(
     (3, "S3 failed (access denied, no such bucket, network)"),
     INTERNAL, INTERRUPTED,
 )
+HISTORY_EXIT_CODES = exit_codes_help(
+    (0, "imported"),
+    (2, "bad lines (every one listed; nothing imported), a bad option, no state database"),
+    (3, "the state database cannot be used"),
+    INTERNAL, INTERRUPTED,
+)
+RELIABILITY_EXIT_CODES = exit_codes_help(
+    (0, "computed (also when there is no history: it says so)"),
+    (2, "a bad option or period, no state database, --json/--csv cannot be written"),
+    (3, "the state database cannot be used"),
+    INTERNAL, INTERRUPTED,
+)
 SAMPLE_EXIT_CODES = exit_codes_help(
     (0, "written"),
     (2, "a bad option, or the --out file cannot be written"),
@@ -347,6 +359,68 @@ def init_bucket_cmd(ctx: click.Context, target: str, dry_run: bool, profile: str
                               "path_style": path_style, "allow_bucket_root": allow_bucket_root})
     init_bucket(target, config, dry_run=dry_run, echo=click.echo,
                 warn=lambda m: click.echo(m, err=True))
+
+
+TARGET_OPTION = click.option(
+    "--target", default=None, metavar="TARGET",
+    help="The --to of your publish (a folder or s3://bucket/prefix) whose history this is; not "
+         "needed when the state database knows one target only.")
+
+
+@cli.group(epilog="""\b
+Examples:
+  pcpr history import statuses-2026.ndjson
+""" + HISTORY_EXIT_CODES)
+def history() -> None:
+    """The EVSE status history in the state database (docs/reliability.md)."""
+
+
+@history.command("import", epilog="""\b
+Examples:
+  pcpr history import statuses-2026.ndjson --state sqlite:///var/lib/pcpr/state.sqlite
+  pcpr history import ocpp-log.ndjson --target s3://my-bucket/opendata
+\b
+Each line: {"uid": "GB*PLG*E1", "status": "Faulted" | "OUTOFORDER" | …, "at": "2026-01-05T08:00:00Z"}
+(optional "location_id").
+""" + HISTORY_EXIT_CODES)
+@click.argument("file", type=click.Path(dir_okay=False))
+@STATE_OPTION
+@TARGET_OPTION
+@click.pass_context
+@handle_errors
+def history_import(ctx: click.Context, file: str, state_url: str | None, target: str | None) -> None:
+    """Backfill the status history from an NDJSON file of status changes."""
+    from pcpr_publish.commands.history import import_command
+
+    config = _config(ctx, state=_state(state_url, False))
+    import_command(file, config, target, click.echo)
+
+
+@cli.command("reliability", epilog="""\b
+Examples:
+  pcpr reliability                                  # this calendar year so far
+  pcpr reliability --from 2026-01-01 --to 2026-12-31 --csv regulation8-2026.csv
+  pcpr reliability --json reliability.json --target s3://my-bucket/opendata
+""" + RELIABILITY_EXIT_CODES)
+@click.option("--from", "start", default=None, metavar="YYYY-MM-DD",
+              help="First day (UK time; default 1 January of this year).")
+@click.option("--to", "end", default=None, metavar="YYYY-MM-DD",
+              help="Last day, included (UK time; default now).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
+              help="Write the regulation 8 figures as CSV here.")
+@STATE_OPTION
+@TARGET_OPTION
+@click.pass_context
+@handle_errors
+def reliability_cmd(ctx: click.Context, start: str | None, end: str | None, json_path: str | None,
+                    csv_path: str | None, state_url: str | None, target: str | None) -> None:
+    """Rapid charge point reliability (regulation 7) from the status history."""
+    from pcpr_publish.commands.history import reliability_report
+
+    config = _config(ctx, state=_state(state_url, False))
+    reliability_report(config, target=target, start=start, end=end, json_path=json_path,
+                       csv_path=csv_path, echo=click.echo)
 
 
 @cli.command(epilog="""\b

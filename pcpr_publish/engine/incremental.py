@@ -32,6 +32,7 @@ import orjson
 
 import pcpr_publish
 from pcpr_publish.config import Config
+from pcpr_publish.engine.reliability import evse_facts_of
 from pcpr_publish.notices import TIMESTAMP_IN_FUTURE
 from pcpr_publish.pipeline.dataset import BuildCache, Dataset, SiteResult
 from pcpr_publish.pipeline.timestamps import Previous
@@ -208,7 +209,8 @@ class SiteMemory:
                  site: dict[str, SiteFile], uploads: Iterable[tuple[str, str, str | None, int | None]],
                  unchanged: int, generation: str, reason: str, started_at: str, finished_at: str,
                  inputs_digest: str | None, summary: dict[str, Any], status_sources: dict[str, str], default_source: str,
-                 bridged_keys: Iterable[str]) -> int:
+                 bridged_keys: Iterable[str],
+                 evses: dict[str, tuple[str, int, str | None, str | None]] | None = None) -> int:
         """Record a finished publish: changed sites, the log, the status history."""
         assert cache.memos is not None
         changed: dict[str, tuple[str, bytes]] = {}
@@ -227,6 +229,12 @@ class SiteMemory:
             if skey in cache.fresh or rerendered or skey not in self._keys:
                 changed[skey] = (fp, _pack(result, json_body, page))
         removed = sorted(self._keys - cache.seen)
+        if evses is None:
+            # EVSE facts change only with their site: those of the changed sites (all of
+            # them when the cache was not trusted).
+            changed_locations = {r.location.id for k, (_fp, r) in cache.memos.items()
+                                 if k in changed and r.location is not None}
+            evses = evse_facts_of(dataset, None if not self.trusted_cache else changed_locations)
         statuses: dict[str, tuple[str, str, str, str]] = {}
         for loc in dataset.locations:
             for evse in loc.evses or ():
@@ -242,7 +250,7 @@ class SiteMemory:
             page_fingerprint=page_fp, tariffs_feed=pickle.dumps(bridged, protocol=5),
             summary=orjson.dumps(summary).decode(),
             files=list(uploads), unchanged=unchanged, sites_changed=changed, sites_removed=removed,
-            statuses=statuses, replace_sites=not self.trusted_cache,
+            statuses=statuses, replace_sites=not self.trusted_cache, evses=evses,
             prune_before=days_ago(self.retention_days, finished_at) if self.retention_days else None,
         )
         run_id = self.state.record_publish(rec)

@@ -53,6 +53,7 @@ from pcpr_publish.deploy.plan import (
     make_plan,
 )
 from pcpr_publish.engine.incremental import SiteMemory, build_salt, inputs_digest
+from pcpr_publish.engine.reliability import for_publish as reliability_for_publish
 from pcpr_publish.engine.report import report_document, write_report
 from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
 from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
@@ -403,6 +404,10 @@ class Publisher:
             check_export_age(dataset, self.config.publish.max_export_age)
 
         t = time.monotonic()
+        if self.memory is not None:
+            dataset.reliability = reliability_for_publish(self.memory.state, self.memory.target)
+            timings["reliability"] = time.monotonic() - t
+            t = time.monotonic()
         files = render_site(dataset, self.config, self.render_state, live=self.options.live)
         timings["render"] = time.monotonic() - t
 

@@ -84,6 +84,9 @@ class Dataset:
     tariffs: list[ocpi.Tariff]
     report: Report
     counts: dict[str, int] = field(default_factory=dict)
+    #: Regulation 7 figures from the status history (set by the engine when a state database
+    #: holds a history; see engine/reliability.py), rendered as reliability.json/.html.
+    reliability: dict[str, Any] | None = None
 
 
 @dataclass

@@ -46,6 +46,7 @@ from markupsafe import Markup
 
 from pcpr_publish.common.gcpause import gc_paused
 from pcpr_publish.ocpi import models as ocpi
+from pcpr_publish.render import reliability_view as rv
 from pcpr_publish.render import words as w
 from pcpr_publish.render.json_feeds import (
     LOCATION_FEED,
@@ -72,6 +73,8 @@ SITEMAP_SIZE = 2000  # URLs per sitemap file (keeps every file far below 1 MB)
 INDEX_DATA = "index-data.json"
 INDEX_FORMAT = "pcpr-index/1"
 OPEN_DATA = "open-data.html"
+RELIABILITY_JSON = "reliability.json"
+RELIABILITY_PAGE_KEY = "reliability.html"
 EMBED_LINKS = "embed/data-links.html"
 EMBED_LOCATION = "embed/location.html"
 EMBED_PRICES = "embed/prices.json"
@@ -644,7 +647,9 @@ FINDER_DATA = FileKind("finder data index", refers_to=(FINDER_DATA_CHUNK,))
 WIDGET_PRICES = FileKind("widget price words", refers_to=(TARIFF_FEED,))
 WIDGET = FileKind("embeddable widget", refers_to=(ASSET, WIDGET_PRICES, LOCATION_OBJECT, LOCATION_FEED,
                                                   LOCATION_FEED_GZIP, TARIFF_FEED))
-TOP_PAGE = FileKind("top-level page", refers_to=(ASSET, LOCATION_PAGE, FINDER_DATA, WIDGET,
+RELIABILITY_DATA = FileKind("reliability figures")
+RELIABILITY_PAGE = FileKind("reliability page", refers_to=(ASSET, RELIABILITY_DATA, LOCATION_PAGE))
+TOP_PAGE = FileKind("top-level page", refers_to=(ASSET, LOCATION_PAGE, FINDER_DATA, WIDGET, RELIABILITY_PAGE,
                                                  LOCATION_FEED, LOCATION_FEED_GZIP, TARIFF_FEED))
 SITEMAP_PART = FileKind("sitemap part", refers_to=(TOP_PAGE, LOCATION_PAGE))
 SITEMAP_KIND = FileKind("sitemap", refers_to=(SITEMAP_PART, TOP_PAGE, LOCATION_PAGE))
@@ -734,6 +739,8 @@ def page_context(dataset: Any, config: Any, cache: PageCache | None, *,
         "max_age": config.publish.max_age,
         "live": live,  # kept current by a watch process (availability within 30 s)
         "counts": counts,
+        # A status history exists: the finder and the open-data page link reliability.html.
+        "reliability": getattr(dataset, "reliability", None) is not None,
         "updated": updated,
         "updated_words": w.datetime_words(updated, "Europe/London"),
     }
@@ -803,10 +810,10 @@ def finder_pages(ctx: PageContext, out: Rendered) -> None:
         key = list_page_key(n)
         previous_city = pages[n - 2][-1].city if n > 1 and pages[n - 2] else None
         list_key = (pager_key, ctx.counts["locations"], ctx.counts["evses"], previous_city,
-                    tuple(page))
+                    ctx.site["reliability"], tuple(page))
         hit = cache.lists.get(key) if cache is not None else None
-        if hit is not None and hit[0][:4] == list_key[:4] and len(hit[0][4]) == len(page) and all(
-                a is b for a, b in zip(hit[0][4], page)):
+        if hit is not None and hit[0][:5] == list_key[:5] and len(hit[0][5]) == len(page) and all(
+                a is b for a, b in zip(hit[0][5], page)):
             body = hit[1]
         else:
             groups = town_groups(page, previous_city)
@@ -865,6 +872,28 @@ def open_data_page(ctx: PageContext, out: Rendered) -> None:
     ).encode(), TOP_PAGE)
 
 
+def reliability_pages(ctx: PageContext, out: Rendered) -> None:
+    """``reliability.json`` and ``reliability.html``: regulation 7 figures from the status
+    history, when the engine found one (``dataset.reliability``)."""
+    doc = getattr(ctx.dataset, "reliability", None)
+    if doc is None:
+        return
+    out.add(RELIABILITY_JSON, orjson.dumps(doc) + b"\n", RELIABILITY_DATA)
+    views = {v.id: v for v in ctx.views}
+    zone = doc["time_zone"]
+    period_words = (f"{rv.date_words(doc['period']['from'], zone)} to "
+                    f"{w.datetime_words(doc['period']['to'], zone)}")
+    out.add(RELIABILITY_PAGE_KEY, ctx.env.get_template("reliability.html").render(
+        site=ctx.site, root="", page="reliability", canonical=ctx.canonical(RELIABILITY_PAGE_KEY),
+        doc=doc, net=doc["network"], year=doc["period"]["from"][:4],
+        headline=rv.headline(doc, ctx.brand.name), period_words=period_words,
+        chart=rv.chart(doc["months"], doc["target_pct"], ctx.brand.palette.link),
+        months=[{**m, "name": rv.month_words(m["month"])} for m in doc["months"]],
+        rows=rv.evse_rows(doc, views), pct=rv.pct_words, dur=rv.duration_words,
+        json_path=RELIABILITY_JSON, generated_words=w.datetime_words(doc["generated_at"], zone),
+    ).encode(), RELIABILITY_PAGE)
+
+
 def prices_data(tariffs: list[ocpi.Tariff], words: dict[str, TariffWords]) -> bytes:
     """``embed/prices.json``: every published tariff in the words the pages use, for the
     live-status widget (which reads raw OCPI JSON and must not redo the VAT rounding):
@@ -909,6 +938,7 @@ def robots(ctx: PageContext, out: Rendered) -> None:
 PAGE_FAMILIES: tuple[tuple[str, Callable[[PageContext, Rendered], None]], ...] = (
     ("assets", assets_family),
     ("location pages", location_pages),
+    ("reliability", reliability_pages),
     ("finder pages", finder_pages),
     ("finder data", finder_data),
     ("open-data page", open_data_page),

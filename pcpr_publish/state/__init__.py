@@ -83,6 +83,9 @@ class PublishRecord:
     statuses: dict[str, tuple[str, str, str, str]] | None = None
     #: drop every cached site of the target first (the cache was not trusted this run).
     replace_sites: bool = False
+    #: every published EVSE's facts: uid → (location id, max power W, time zone, opening
+    #: times as JSON text or None).
+    evses: dict[str, tuple[str, int, str | None, str | None]] | None = None
     #: drop closed status intervals and runs that ended before this (RFC 3339), if set.
     prune_before: str | None = None
 
@@ -193,6 +196,8 @@ class State:
                 ((run_id, key, action, sha, n) for action, key, sha, n in rec.files))
             if rec.statuses is not None:
                 self._record_statuses(rec.target, rec.statuses, rec.finished_at)
+            if rec.evses:
+                self._record_evses(rec.target, rec.evses, rec.finished_at)
             if rec.prune_before:
                 self._prune(rec.target, rec.prune_before)
         return run_id
@@ -268,6 +273,57 @@ class State:
         db.execute("DELETE FROM pcpr_run_files WHERE run_id IN (SELECT id FROM pcpr_runs WHERE "
                    "target = ? AND finished_at < ?)", (target, before))
         db.execute("DELETE FROM pcpr_runs WHERE target = ? AND finished_at < ?", (target, before))
+
+    # -- EVSE facts, imported history, cached reports ------------------------------------
+
+    def _record_evses(self, target: str, evses: Mapping[str, tuple[str, int, str | None, str | None]],
+                      at: str) -> None:
+        known = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT uid, location_id, max_power_w, time_zone, opening_times FROM pcpr_evses "
+            "WHERE target = ?", (target,))}
+        changed = [(target, uid, *facts, at, at) for uid, facts in evses.items()
+                   if known.get(uid) != tuple(facts)]
+        self.db.executemany(
+            "INSERT INTO pcpr_evses (target, uid, location_id, max_power_w, time_zone, "
+            "opening_times, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (target, uid) DO UPDATE SET location_id = excluded.location_id, "
+            "max_power_w = excluded.max_power_w, time_zone = excluded.time_zone, "
+            "opening_times = excluded.opening_times, updated_at = excluded.updated_at", changed)
+
+    def evses(self, target: str) -> list[tuple[str, str | None, int | None, str | None, str | None, str, str]]:
+        """(uid, location id, max power W, time zone, opening times JSON, first seen, updated)."""
+        rows = self.db.execute(
+            "SELECT uid, location_id, max_power_w, time_zone, opening_times, first_seen, updated_at "
+            "FROM pcpr_evses WHERE target = ? ORDER BY uid", (target,))
+        return [(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+
+    def targets(self) -> list[str]:
+        """Every target the database knows (published to, or with history)."""
+        rows = self.db.execute("SELECT target FROM pcpr_targets UNION SELECT DISTINCT target "
+                               "FROM pcpr_status_intervals ORDER BY 1")
+        return [r[0] for r in rows]
+
+    def import_intervals(self, target: str, intervals: Iterable[Interval], imported_at: str) -> int:
+        """Add intervals (from ``pcpr history import``) in one transaction; how many."""
+        rows = [(target, i.uid, i.location_id, i.status, i.start, i.end, i.source, imported_at)
+                for i in intervals]
+        with self.db.transaction():
+            self.db.executemany(
+                "INSERT INTO pcpr_status_intervals (target, uid, location_id, status, from_ts, "
+                "to_ts, source, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def report(self, target: str, name: str) -> tuple[str, bytes] | None:
+        rows = self.db.execute("SELECT computed_at, body FROM pcpr_reports WHERE target = ? AND "
+                               "name = ?", (target, name))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def put_report(self, target: str, name: str, computed_at: str, body: bytes) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO pcpr_reports (target, name, computed_at, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (target, name) DO UPDATE SET computed_at = excluded.computed_at, "
+                "body = excluded.body", (target, name, computed_at, body))
 
     # -- the publish log ---------------------------------------------------------------------
 

@@ -19,6 +19,11 @@ Tables (every row is per *target*, so one database can serve several published s
 ``pcpr_runs`` / ``pcpr_run_files``
     the publish log: every run that wrote to a target, and every file it wrote or removed with
     its hash.
+``pcpr_evses`` (2)
+    what the reliability figures need of every EVSE ever published: location, power, time zone,
+    opening times; when first published and when these facts last changed.
+``pcpr_reports`` (2)
+    computed reports kept between runs (``reliability.json``), with when they were computed.
 ``pcpr_status_intervals``
     every EVSE status interval published: uid, location, status, from (when the status took
     effect, by the data), to (NULL while current), source (export, overlay, ocpi, import) and
@@ -93,6 +98,26 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX pcpr_status_open ON pcpr_status_intervals (target, uid, to_ts)",
         "CREATE INDEX pcpr_status_time ON pcpr_status_intervals (target, from_ts)",
+    )),
+    Migration(2, "EVSE facts for reliability, cached reports", (
+        """CREATE TABLE pcpr_evses (
+            target TEXT NOT NULL,
+            uid TEXT NOT NULL,
+            location_id TEXT,
+            max_power_w BIGINT,
+            time_zone TEXT,
+            opening_times TEXT,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (target, uid)
+        )""",
+        """CREATE TABLE pcpr_reports (
+            target TEXT NOT NULL,
+            name TEXT NOT NULL,
+            computed_at TEXT NOT NULL,
+            body {blob} NOT NULL,
+            PRIMARY KEY (target, name)
+        )""",
     )),
 )
 
