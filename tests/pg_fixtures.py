@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,11 +46,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Unavailable(Exception):
+    """The PostgreSQL binaries or psycopg are missing (the tests skip with the reason)."""
+
+
 @dataclass
 class PgServer:
     port: int
     folder: Path
     process: subprocess.Popen[bytes]
+    log: Any = None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.log is not None:
+            self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://pcpr:pcpr-test-password@127.0.0.1:{self.port}/{database}"
@@ -68,7 +85,7 @@ def _as_postgres() -> dict[str, object]:
     try:
         pw = pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("PostgreSQL: user postgres not found (apt-get install postgresql)")
+        raise Unavailable("PostgreSQL: user postgres not found (apt-get install postgresql)") from None
     uid, gid = pw.pw_uid, pw.pw_gid
 
     def demote() -> None:
@@ -78,63 +95,60 @@ def _as_postgres() -> dict[str, object]:
     return {"preexec_fn": demote}
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def start_server() -> PgServer:
+    """initdb into a new temporary folder and start ``postgres`` on a free loopback port;
+    ``stop()`` ends it and removes the folder. Raises :class:`Unavailable` without the parts."""
     binaries = find_pg_bin()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+        raise Unavailable("PostgreSQL server binaries not installed (apt-get install postgresql)")
     try:
-        import psycopg  # noqa: F401
+        import psycopg
     except ImportError:
-        pytest.skip("psycopg not installed (pip install -e '.[test]')")
+        raise Unavailable("psycopg not installed (pip install -e '.[test]')") from None
     folder = Path(tempfile.mkdtemp(prefix="pcpr-pg-"))
     data = folder / "data"
     demote = _as_postgres()
-    if demote:
-        pw = pwd.getpwnam("postgres")
-        os.chown(folder, pw.pw_uid, pw.pw_gid)
     pwfile = folder / "pw"
     pwfile.write_text("pcpr-test-password\n")
     if demote:
-        os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
+        pw = pwd.getpwnam("postgres")
+        os.chown(folder, pw.pw_uid, pw.pw_gid)
+        os.chown(pwfile, pw.pw_uid, -1)
     subprocess.run([str(binaries / "initdb"), "-D", str(data), "-U", "pcpr", "--pwfile", str(pwfile),
                     "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=folder,
                    **demote)  # type: ignore[call-overload]
     port = _free_port()
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed by stop()
     proc = subprocess.Popen(
         [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
          "-k", str(folder), "-c", "fsync=off", "-c", "full_page_writes=off",
          "-c", "synchronous_commit=off"],
         stdout=log, stderr=subprocess.STDOUT, cwd=folder, **demote)  # type: ignore[call-overload]
-    server = PgServer(port, folder, proc)
-    import psycopg
-
+    server = PgServer(port, folder, proc, log)
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         try:
             psycopg.connect(server.url(), connect_timeout=2).close()
-            break
+            return server
         except psycopg.OperationalError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log.close()
                 text = (folder / "server.log").read_text(errors="replace")[-2000:]
-                shutil.rmtree(folder, ignore_errors=True)
+                server.stop()
                 raise RuntimeError(f"PostgreSQL did not start: {text}") from None
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    try:
+        server = start_server()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
     try:
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        server.stop()
 
 
 @pytest.fixture
