@@ -429,6 +429,46 @@ OCPI_PULL_UPGRADED = _define(
     "docs/ocpi-input.md#origins-and-the-token",
 )
 
+OCPI211_NOT_CARRIED = _define(
+    "ocpi211_not_carried", I, "Not carried to the OCPI 2.1.1 rendition",
+    "A value of the published 2.2.1 data has no OCPI 2.1.1 form (docs/ocpi-2.1.1.md), so the "
+    "files under ocpi/2.1.1/ leave it out or write its nearest 2.1.1 equivalent. One notice per "
+    "kind of loss, with how many objects it concerns. The 2.2.1 Data Links are not affected.",
+    "docs/ocpi-2.1.1.md#what-is-not-carried",
+)
+PROFILE_VERSION_GAP = _define(
+    "profile_version_gap", W, "The consumer cannot read any published OCPI version",
+    "An eMSP profile (--profile) names OCPI versions this site does not publish: that consumer "
+    "cannot read the data at all until [ocpi] versions includes one of them.",
+    "docs/profiles.md#what-is-checked",
+)
+PROFILE_UNSUPPORTED_COMPONENT = _define(
+    "profile_unsupported_component", W, "Tariff price component the consumer does not support",
+    "A tariff has a price component (e.g. PARKING_TIME) that the profile's consumer does not "
+    "support; reported for the tariff and for every location that uses it. The tariff is "
+    "published as it is: the consumer drops or misprices that part.",
+    "docs/profiles.md#what-is-checked",
+)
+PROFILE_UNSUPPORTED_RESTRICTION = _define(
+    "profile_unsupported_restriction", W, "Tariff restriction the consumer does not support",
+    "A tariff element has a restriction (e.g. min_power, start_date) that the profile's "
+    "consumer does not support, so it would apply that element without the restriction or drop "
+    "the tariff.",
+    "docs/profiles.md#what-is-checked",
+)
+PROFILE_OUTSIDE_TERRITORY = _define(
+    "profile_outside_territory", W, "Location outside the consumer's territory",
+    "The Location's country is not in the profile's list of countries: that consumer will not "
+    "show it.",
+    "docs/profiles.md#what-is-checked",
+)
+PROFILE_NOT_CARRIED = _define(
+    "profile_not_carried", I, "Not carried to the OCPI version the consumer reads",
+    "The consumer reads OCPI 2.1.1 only, and this value of the 2.2.1 data has no 2.1.1 form "
+    "(docs/ocpi-2.1.1.md): that consumer does not get it.",
+    "docs/profiles.md#what-is-checked",
+)
+
 SAMPLE_CAP = 50
 
 

@@ -18,6 +18,7 @@ LAYERS: dict[str, str] = {
     "reliability": "leaf",
     "read": "read",
     "pipeline": "pipeline",
+    "profiles": "pipeline",
     "render": "render",
     "stores": "stores",
     "state": "state",

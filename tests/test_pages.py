@@ -34,6 +34,7 @@ from pcpr_publish.config import load_config
 from pcpr_publish.errors import ConfigError
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.ocpi.enums import ConnectorFormat, ConnectorType, Status
+from pcpr_publish.engine.publisher import build_site
 from pcpr_publish.render import html as H
 from pcpr_publish.render import words as W
 from pcpr_publish.render.json_feeds import location_key
@@ -353,8 +354,7 @@ def _resolve(page_key: str, url: str) -> str | None:
 def test_every_internal_link_resolves(pages, evil_pages, sample):
     evil = dataset_from(evil_export())
     for files, ds in ((pages, sample), (evil_pages, evil)):
-        site = (set(files) | {"locations.json", "locations.json.gz", "tariffs.json"}
-                | {location_key(x.id) for x in ds.locations})  # and the JSON renderer's files
+        site = set(files) | set(build_site(ds, config()))  # and every other renderer's files
         for key, body in files.items():
             if not key.endswith(".html"):
                 continue

@@ -44,7 +44,9 @@ from pcpr_publish.config import Config, RunOptions
 
 BASE = "https://chargers.example.com/"
 ENTRY_POINTS = ("locations.json", "locations.json.gz", "tariffs.json", "availability.json",
-                "index.html", "open-data.html", "sitemap.xml", "robots.txt")
+                "index.html", "open-data.html", "sitemap.xml", "robots.txt", "ocpi/versions.json",
+                "ocpi/2.1.1/locations.json", "ocpi/2.1.1/tariffs.json")
+V211 = "ocpi/2.1.1/"
 
 
 class _Links(HTMLParser):
@@ -70,11 +72,30 @@ def _local(page_key: str, url: str) -> str | None:
     return key or "index.html"
 
 
-def references(key: str, body: bytes, tariffs: set[str]) -> tuple[list[str], list[str]]:
+def references(key: str, body: bytes, tariffs: set[str],
+               tariffs211: set[str] | None = None) -> tuple[list[str], list[str]]:
     """(site keys this file refers to, problems inside it such as an unknown tariff id)."""
     refs: list[str] = []
     problems: list[str] = []
     name = key
+    if key == "ocpi/versions.json":
+        return [k for k in (_local(key, v["url"]) for v in json.loads(body)["data"]) if k], []
+    if key.startswith("ocpi/") and key.endswith("/details.json"):
+        return [k for k in (_local(key, e["url"]) for e in json.loads(body)["data"]["endpoints"]) if k], []
+    if key.startswith(V211) and key != f"{V211}tariffs.json":
+        data = json.loads(body)["data"]
+        locations = data if key == f"{V211}locations.json" else [data]
+        if key == f"{V211}locations.json":
+            refs += [f"{V211}locations/{_quote(loc['id'])}.json" for loc in data]
+        for loc in locations:
+            for evse in loc.get("evses", []):
+                for conn in evse.get("connectors", []):
+                    tid = conn.get("tariff_id")
+                    if tid is not None and tid not in (tariffs211 or set()):
+                        problems.append(f"{name}: tariff {tid} is not in {V211}tariffs.json")
+        return refs, problems
+    if key.startswith(V211):
+        return [], []
     if key.endswith(".gz"):
         # A compressed copy refers to what the file it compresses refers to.
         key, body = key[:-len(".gz")], gzip.decompress(body)
@@ -122,6 +143,7 @@ def dangling(state: dict[str, bytes]) -> list[str]:
     if "tariffs.json" not in state:
         return []  # nothing published yet: the first writes go before any entry point
     tariffs = set(feed_ids(state["tariffs.json"]))
+    tariffs211 = set(feed_ids(state[f"{V211}tariffs.json"])) if f"{V211}tariffs.json" in state else set()
     seen: set[str] = set()
     todo = [k for k in ENTRY_POINTS if k in state]
     problems: list[str] = []
@@ -133,7 +155,7 @@ def dangling(state: dict[str, bytes]) -> list[str]:
         if key not in state:
             problems.append(f"missing {key}")
             continue
-        refs, inner = references(key, state[key], tariffs)
+        refs, inner = references(key, state[key], tariffs, tariffs211)
         problems += inner
         todo += [r for r in refs if r not in seen and not _navigation(key, r)]
     return problems
@@ -221,3 +243,24 @@ def test_the_checker_sees_a_dangling_reference() -> None:
     assert "missing locations/L2.json" in problems
     assert any(p.startswith("locations.json: tariff NOPE") for p in problems)
     assert any(p.startswith("locations.json.gz: tariff NOPE") for p in problems)
+
+
+def test_the_checker_follows_the_ocpi_2_1_1_files_and_the_versions_endpoint() -> None:
+    """From ocpi/versions.json to each version's details and their feeds; a 2.1.1 Location's
+    tariff_id must be in the 2.1.1 tariff feed, and every listed 2.1.1 location file exist."""
+    loc = {"id": "L1", "evses": [{"connectors": [{"tariff_id": "GONE"}]}]}
+    state = {
+        "tariffs.json": json.dumps({"data": []}).encode(),
+        "ocpi/versions.json": json.dumps({"data": [
+            {"version": "2.1.1", "url": BASE + "ocpi/2.1.1/details.json"},
+            {"version": "2.2.1", "url": BASE + "ocpi/2.2.1/details.json"}]}).encode(),
+        "ocpi/2.1.1/details.json": json.dumps({"data": {"version": "2.1.1", "endpoints": [
+            {"identifier": "locations", "url": BASE + "ocpi/2.1.1/locations.json"},
+            {"identifier": "tariffs", "url": BASE + "ocpi/2.1.1/tariffs.json"}]}}).encode(),
+        "ocpi/2.1.1/tariffs.json": json.dumps({"data": [{"id": "T1"}]}).encode(),
+        "ocpi/2.1.1/locations.json": json.dumps({"data": [loc]}).encode(),
+    }
+    problems = dangling(state)
+    assert "missing ocpi/2.2.1/details.json" in problems
+    assert "missing ocpi/2.1.1/locations/L1.json" in problems
+    assert any(p.startswith("ocpi/2.1.1/locations.json: tariff GONE") for p in problems)

@@ -86,10 +86,12 @@ def test_status_change_uploads_only_what_it_affects(tmp_path: Path) -> None:
     uploaded = sorted(k for op, k in store.log if op == "put" and k != "_pcpr/pending.json")
     # That location's JSON and page, the Location feed and its compressed copy, the
     # availability list, the index data chunk and list page that show the location, the
-    # open-data page (its "last change" time) and the manifest. Nothing else.
+    # open-data page (its "last change" time), the same location and feed in the OCPI 2.1.1
+    # rendition, and the manifest. Nothing else.
     assert uploaded == sorted(["locations/S2.json", "locations/S2.html", "locations.json",
                                "locations.json.gz", "availability.json", "index-data/1.json",
-                               "index.html", "open-data.html", "_pcpr/manifest.json"])
+                               "index.html", "open-data.html", "ocpi/2.1.1/locations.json",
+                               "ocpi/2.1.1/locations/S2.json", "_pcpr/manifest.json"])
     loc = read_feed_bytes(store.read("locations/S2.json"))
     assert loc["data"]["evses"][0]["status"] == "CHARGING"
     assert loc["data"]["last_updated"] == "2026-11-20T09:10:00Z"

@@ -104,6 +104,22 @@ NO_STATE_OPTION = click.option(
     "is recorded).")
 
 
+PROFILE_OPTION = click.option(
+    "--profile", "profiles", multiple=True, metavar="NAME",
+    help="Also check what this eMSP cannot represent (a shipped profile such as plugsurfing, or "
+         "a .toml file; repeatable; [ocpi] profiles). See docs/profiles.md.")
+
+
+EMSP_PROFILE_OPTION = click.option(
+    "--emsp-profile", "profiles", multiple=True, metavar="NAME",
+    help="Also check what this eMSP cannot represent, in the report (as validate/build "
+         "--profile; here --profile is the AWS profile). See docs/profiles.md.")
+
+
+def _ocpi(pull: dict[str, Any], profiles: tuple[str, ...]) -> dict[str, Any]:
+    return {**pull, "profiles": list(profiles) if profiles else None}
+
+
 def _state(state_url: str | None, no_state: bool) -> dict[str, Any]:
     if no_state and state_url:
         raise click.UsageError("--state and --no-state cannot be combined")
@@ -209,17 +225,18 @@ Examples:
 @STATUSES_OPTION
 @STATE_OPTION
 @NO_STATE_OPTION
+@PROFILE_OPTION
 @LOG_FORMAT_OPTION
 @click.pass_context
 @handle_errors
 def build(ctx: click.Context, export: tuple[str, ...], out: str, strict: bool | None,
           report_path: str | None, statuses: str | None, state_url: str | None, no_state: bool,
-          log_format: str, **inputs: Any) -> None:
+          profiles: tuple[str, ...], log_format: str, **inputs: Any) -> None:
     """Build the published files of EXPORT into a local folder."""
     from pcpr_publish.commands.publish import run
 
     pull = pull_overrides(inputs)
-    config = _config(ctx, build={"strict": strict, "report": report_path}, ocpi=pull,
+    config = _config(ctx, build={"strict": strict, "report": report_path}, ocpi=_ocpi(pull, profiles),
                      state=_state(state_url, no_state))
     options = run_options(export, guards=False, statuses=statuses, pull=pull, **_progress(),
                           **inputs)
@@ -239,15 +256,17 @@ Examples:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
 @click.option("--strict", is_flag=True, default=None, help="Exit 1 when any error is found.")
 @STATUSES_OPTION
+@PROFILE_OPTION
 @click.pass_context
 @handle_errors
 def validate(ctx: click.Context, export: tuple[str, ...], json_path: str | None,
-             strict: bool | None, statuses: str | None, **inputs: Any) -> None:
+             strict: bool | None, statuses: str | None, profiles: tuple[str, ...],
+             **inputs: Any) -> None:
     """Check EXPORT and print a summary of every problem; writes nothing else."""
     from pcpr_publish.commands.validate import validate_export
 
     pull = pull_overrides(inputs)
-    config = _config(ctx, build={"strict": strict}, ocpi=pull)
+    config = _config(ctx, build={"strict": strict}, ocpi=_ocpi(pull, profiles))
     code = validate_export(list(export), config,
                            run_options(export, statuses=statuses, pull=pull, **inputs),
                            json_path=json_path, echo=click.echo)
@@ -280,6 +299,7 @@ Examples:
 @STATUSES_OPTION
 @STATE_OPTION
 @NO_STATE_OPTION
+@EMSP_PROFILE_OPTION
 @click.option("--watch", is_flag=True,
               help="Keep running: republish what changed whenever the export or the status overlay "
                    "changes (with --from-ocpi: whenever an incremental pull finds changes, see [ocpi] "
@@ -294,7 +314,8 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
             report_path: str | None, profile: str | None, region: str | None,
             endpoint_url: str | None, path_style: bool | None, workers: int | None,
             allow_bucket_root: bool | None, statuses: str | None, state_url: str | None,
-            no_state: bool, watch: bool, interval: float, log_format: str, **inputs: Any) -> None:
+            no_state: bool, profiles: tuple[str, ...], watch: bool, interval: float,
+            log_format: str, **inputs: Any) -> None:
     """Publish EXPORT to a folder or S3, uploading only what changed.
 
     With --watch it keeps running and republishes only what changed (a status change: that
@@ -310,7 +331,7 @@ def publish(ctx: click.Context, export: tuple[str, ...], target: str, dry_run: b
         publish={"max_export_age": max_export_age, "max_age": max_age, "workers": workers},
         s3={"profile": profile, "region": region, "endpoint_url": endpoint_url,
             "path_style": path_style, "allow_bucket_root": allow_bucket_root},
-        ocpi=pull,
+        ocpi=_ocpi(pull, profiles),
         state=_state(state_url, no_state),
     )
     if watch:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pcpr_publish.config import Config, RunOptions
+from pcpr_publish.engine.extras import attach_extras, load_profiles
 from pcpr_publish.engine.report import report_document, summary_table, write_report
 from pcpr_publish.errors import InputError
 from pcpr_publish.pipeline.dataset import build_dataset
@@ -38,6 +39,7 @@ def validate_export(
                             statuses=overlay.entries if overlay else None)
     dataset.report.notices[:0] = loaded.notices + (overlay.notices if overlay else [])
     relocate_notices(dataset.report, loaded)
+    attach_extras(dataset, config, load_profiles(config))
     echo(summary_table(dataset.report, dataset.counts, json_path))
     if json_path:
         write_report(json_path, report_document(dataset.report, loaded=loaded, dataset=dataset,

@@ -123,6 +123,29 @@ class OcpiConfig(Section):
     pull_overlap: float | None = Field(default=None, ge=0, description="seconds an incremental "
                                        "pull's date_from goes back before the server's time of "
                                        "the previous pull (default 60)")
+    # What is published (docs/ocpi-2.1.1.md, docs/profiles.md):
+    versions: list[str] = Field(default_factory=lambda: ["2.2.1", "2.1.1"], description="OCPI "
+                                "versions published: 2.2.1 (the regulatory Data Links, always) "
+                                "and 2.1.1 (ocpi/2.1.1/, for consumers that read only 2.1.1)")
+    profiles: list[str] = Field(default_factory=list, description="eMSP profiles checked in "
+                                "every report (a shipped name such as plugsurfing, or a .toml path)")
+
+    @field_validator("versions", "profiles", mode="before")
+    @classmethod
+    def _split_words(cls, value: Any) -> Any:
+        if isinstance(value, str):  # PCPR_OCPI_VERSIONS="2.2.1,2.1.1"
+            return [part for part in re.split(r"[\s,]+", value) if part]
+        return value
+
+    @field_validator("versions")
+    @classmethod
+    def _versions(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in ("2.2.1", "2.1.1")]
+        if unknown:
+            raise ValueError(f"unknown OCPI version {', '.join(unknown)} (2.2.1, 2.1.1)")
+        if "2.2.1" not in value:
+            raise ValueError("2.2.1 is always published (the regulatory Data Links); list it")
+        return sorted(set(value), reverse=True)
 
     @field_validator("trust_origins", mode="before")
     @classmethod
@@ -145,7 +168,8 @@ class OcpiConfig(Section):
         """Keyword arguments for :func:`pcpr_publish.read.ocpi.pull.pull_ocpi` (set keys only)."""
         out: dict[str, Any] = {k: v for k, v in self.model_dump().items()
                                if v is not None and k != "trust_origins"
-                               and k not in ("pull_interval", "full_pull_every", "pull_overlap")}
+                               and k not in ("pull_interval", "full_pull_every", "pull_overlap",
+                                             "versions", "profiles")}
         if self.trust_origins:
             out["trust_origins"] = tuple(self.trust_origins)
         return out

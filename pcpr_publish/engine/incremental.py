@@ -36,6 +36,7 @@ from pcpr_publish.engine.reliability import evse_facts_of
 from pcpr_publish.notices import TIMESTAMP_IN_FUTURE
 from pcpr_publish.pipeline.dataset import BuildCache, Dataset, SiteResult
 from pcpr_publish.pipeline.timestamps import Previous
+from pcpr_publish.pipeline.v211 import V211State
 from pcpr_publish.render.html import templates_dir
 from pcpr_publish.render.json_feeds import TARIFFS_FEED
 from pcpr_publish.render.site import RenderState
@@ -43,7 +44,7 @@ from pcpr_publish.render.sitefile import SiteFile
 from pcpr_publish.state import PublishRecord, State, TargetRecord, days_ago
 
 #: Bump when the pickled memo's shape changes: older rows are then ignored (rebuilt).
-MEMO_FORMAT = 1
+MEMO_FORMAT = 2
 
 
 @lru_cache(maxsize=1)
@@ -108,18 +109,24 @@ class Recall:
     sites: int = 0
 
 
-def _pack(result: SiteResult, json_body: bytes | None, page: tuple[Any, ...] | None) -> bytes:
-    return zlib.compress(pickle.dumps((MEMO_FORMAT, result, json_body, page), protocol=5), 1)
+#: What a memo holds besides the site result: the per-location JSON, the page entry
+#: (hours key, view, bytes) and the 2.1.1 entry (model or None, what was not carried, bytes).
+Memo = tuple[SiteResult, "bytes | None", "tuple[Any, ...] | None", "tuple[Any, ...] | None"]
 
 
-def _unpack(blob: bytes) -> tuple[SiteResult, bytes | None, tuple[Any, ...] | None] | None:
+def _pack(result: SiteResult, json_body: bytes | None, page: tuple[Any, ...] | None,
+          v211: tuple[Any, ...] | None) -> bytes:
+    return zlib.compress(pickle.dumps((MEMO_FORMAT, result, json_body, page, v211), protocol=5), 1)
+
+
+def _unpack(blob: bytes) -> Memo | None:
     try:
-        fmt, result, json_body, page = pickle.loads(zlib.decompress(blob))
+        fmt, result, json_body, page, v211 = pickle.loads(zlib.decompress(blob))
     except Exception:  # noqa: BLE001 - an unreadable memo is only a cache miss
         return None
     if fmt != MEMO_FORMAT or not isinstance(result, SiteResult):
         return None
-    return result, json_body, page
+    return result, json_body, page, v211
 
 
 class SiteMemory:
@@ -134,12 +141,13 @@ class SiteMemory:
         # Bodies as recalled, to tell which per-location files were rendered again.
         self._json: dict[str, bytes] = {}
         self._pages: dict[str, bytes] = {}
+        self._v211: dict[str, Any] = {}
         self._keys: set[str] = set()
 
     def recall(self, raw_manifest: bytes | None, pending: bytes | None) -> Recall:
         """Whether the state matches what the target holds (nothing is loaded yet: a run with
         unchanged inputs needs nothing more)."""
-        self._json, self._pages, self._keys = {}, {}, set()
+        self._json, self._pages, self._keys, self._v211 = {}, {}, set(), {}
         rec = self.state.target(self.target)
         generation = manifest_generation(raw_manifest)
         if rec is None:
@@ -156,7 +164,8 @@ class SiteMemory:
         self.trusted_cache = False
         return recall
 
-    def load(self, cache: BuildCache, render: RenderState | None) -> Recall:
+    def load(self, cache: BuildCache, render: RenderState | None,
+             v211: V211State | None = None) -> Recall:
         """Seed ``cache`` (and ``render``) with every site of a trusted recall; without one,
         start an empty fingerprint cache (this run's sites will all be recorded)."""
         cache.memos = {}
@@ -177,14 +186,17 @@ class SiteMemory:
         recall.previous = Previous.from_feeds(None, bridged.get(TARIFFS_FEED))
         if render is not None and rec.page_fingerprint:
             try:
-                render.pages.fingerprint = pickle.loads(rec.page_fingerprint)
+                page_fp, v211_ids = pickle.loads(rec.page_fingerprint)
             except Exception:  # noqa: BLE001
-                render.pages.fingerprint = None
+                page_fp, v211_ids = None, None
+            render.pages.fingerprint = page_fp
+            if v211 is not None:
+                v211.tariff_ids = v211_ids
         for row in self.state.sites(self.target):
             memo = _unpack(row.result)
             if memo is None:
                 continue
-            result, json_body, page = memo
+            result, json_body, page, entry211 = memo
             cache.memos[row.site_key] = (row.fingerprint, result)
             self._keys.add(row.site_key)
             loc = result.location
@@ -196,6 +208,12 @@ class SiteMemory:
             if page is not None:
                 render.pages.locations[loc.id] = (loc, *page)
                 self._pages[loc.id] = page[2]
+            if entry211 is not None and v211 is not None:
+                model211, gaps, body211 = entry211
+                v211.locations[loc.id] = (loc, model211, gaps)
+                self._v211[loc.id] = model211
+                if model211 is not None and body211 is not None:
+                    render.json211[model211.id] = (model211, body211)
         recall.sites = len(cache.memos)
         return recall
 
@@ -209,13 +227,15 @@ class SiteMemory:
                  site: dict[str, SiteFile], uploads: Iterable[tuple[str, str, str | None, int | None]],
                  unchanged: int, generation: str, reason: str, started_at: str, finished_at: str,
                  inputs_digest: str | None, summary: dict[str, Any], status_sources: dict[str, str], default_source: str,
-                 bridged_keys: Iterable[str],
+                 bridged_keys: Iterable[str], v211: V211State | None = None,
                  evses: dict[str, tuple[str, int, str | None, str | None]] | None = None) -> int:
         """Record a finished publish: changed sites, the log, the status history."""
         assert cache.memos is not None
         changed: dict[str, tuple[str, bytes]] = {}
         json_cache = render.json if render is not None else {}
         pages = render.pages.locations if render is not None else {}
+        json211 = render.json211 if render is not None else {}
+        locs211 = v211.locations if v211 is not None else {}
         for skey in cache.seen:
             fp, result = cache.memos[skey]
             loc = result.location
@@ -223,11 +243,18 @@ class SiteMemory:
             page_entry = pages.get(loc.id) if loc is not None else None
             json_body = json_entry[1] if json_entry is not None and json_entry[0] is loc else None
             page = tuple(page_entry[1:]) if page_entry is not None and page_entry[0] is loc else None
+            entry211 = None
+            hit211 = locs211.get(loc.id) if loc is not None else None
+            if hit211 is not None and hit211[0] is loc:
+                model211, gaps = hit211[1], hit211[2]
+                body = json211.get(model211.id) if model211 is not None else None
+                entry211 = (model211, gaps, body[1] if body is not None and body[0] is model211 else None)
             rerendered = loc is not None and (
                 (json_body is not None and self._json.get(loc.id) is not json_body)
-                or (page is not None and self._pages.get(loc.id) is not page[2]))
+                or (page is not None and self._pages.get(loc.id) is not page[2])
+                or (entry211 is not None and self._v211.get(loc.id, False) is not entry211[0]))
             if skey in cache.fresh or rerendered or skey not in self._keys:
-                changed[skey] = (fp, _pack(result, json_body, page))
+                changed[skey] = (fp, _pack(result, json_body, page, entry211))
         removed = sorted(self._keys - cache.seen)
         if evses is None:
             # EVSE facts change only with their site: those of the changed sites (all of
@@ -240,7 +267,8 @@ class SiteMemory:
             for evse in loc.evses or ():
                 statuses[evse.uid] = (str(getattr(evse.status, "value", evse.status)), loc.id, evse.last_updated,
                                       status_sources.get(evse.uid.casefold(), default_source))
-        page_fp = pickle.dumps(render.pages.fingerprint, protocol=5) if render is not None else None
+        page_fp = (pickle.dumps((render.pages.fingerprint, v211.tariff_ids if v211 else None), protocol=5)
+                   if render is not None else None)
         if any(n.code == TIMESTAMP_IN_FUTURE for n in dataset.report.notices):
             inputs_digest = None  # the output read the wall clock: the same inputs may differ
         bridged = {k: site[k].body for k in bridged_keys if k in site}
@@ -259,5 +287,6 @@ class SiteMemory:
         self._keys = set(cache.seen)
         self._json = {k: v[1] for k, v in json_cache.items()}
         self._pages = {k: v[3] for k, v in pages.items()}
+        self._v211 = {k: v[1] for k, v in locs211.items()}
         self.trusted_cache = True
         return run_id

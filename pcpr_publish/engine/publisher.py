@@ -52,6 +52,7 @@ from pcpr_publish.deploy.plan import (
     make_bridges,
     make_plan,
 )
+from pcpr_publish.engine.extras import attach_extras, load_profiles
 from pcpr_publish.engine.incremental import SiteMemory, build_salt, inputs_digest
 from pcpr_publish.engine.reliability import for_publish as reliability_for_publish
 from pcpr_publish.engine.report import report_document, write_report
@@ -59,6 +60,7 @@ from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetE
 from pcpr_publish.notices import PREVIOUS_UNREADABLE, Action, Report
 from pcpr_publish.pipeline.dataset import BuildCache, Dataset, build_dataset
 from pcpr_publish.pipeline.timestamps import Previous
+from pcpr_publish.pipeline.v211 import V211State
 from pcpr_publish.read import load_input, relocate_notices
 from pcpr_publish.read.export.reader import LoadedExport
 from pcpr_publish.read.ocpi.incremental import OcpiSource
@@ -225,6 +227,8 @@ class Publisher:
             if self.render_state is None:
                 self.render_state = RenderState()  # seeded from the state, per location
         self._bridged: dict[str, bytes] = {}  # bodies of bridged files the target holds
+        self.profiles = load_profiles(config)
+        self.v211_state = V211State()
         self._started_at = ""
         self._digest: str | None = None
         #: Why the last first cycle did or did not use the state (for the run summary).
@@ -320,7 +324,7 @@ class Publisher:
                         return self._unchanged(reason, recall.record, timings)
                 elif recall.trusted:
                     recall.trusted, recall.why = False, "the target's manifest cannot be read"
-                self.memory.load(self.build_cache, self.render_state)
+                self.memory.load(self.build_cache, self.render_state, self.v211_state)
                 if recalled:
                     self.previous = recall.previous
                     self._bridged = recall.bridged
@@ -379,6 +383,7 @@ class Publisher:
         dataset.report.notices[:0] = (self.loaded.notices + scratch.notices
                                       + (self.overlay.notices if self.overlay else []))
         relocate_notices(dataset.report, self.loaded)
+        attach_extras(dataset, self.config, self.profiles, self.v211_state)
         timings["validate"] = time.monotonic() - t
         sites_rebuilt = self.build_cache.misses
         state_note = None
@@ -495,7 +500,7 @@ class Publisher:
             summary={"counts": dataset.counts, "severity": dataset.report.severity_counts()},
             status_sources={k: "overlay" for k in overlay},
             default_source="ocpi" if self.options.from_ocpi else "export",
-            bridged_keys=bridged_keys(site))
+            bridged_keys=bridged_keys(site), v211=self.v211_state)
 
     def _deploy(self, plan: Plan, site: dict[str, SiteFile], dataset: Dataset) -> DeployResult:
         """Carry out the plan (the caller holds the lock)."""

@@ -87,6 +87,8 @@ class Dataset:
     #: Regulation 7 figures from the status history (set by the engine when a state database
     #: holds a history; see engine/reliability.py), rendered as reliability.json/.html.
     reliability: dict[str, Any] | None = None
+    #: The OCPI 2.1.1 rendition (pipeline/v211.py), when it is published.
+    v211: Any = None
 
 
 @dataclass

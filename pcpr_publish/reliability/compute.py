@@ -219,22 +219,36 @@ class EvseResult:
     months: list[Figures] = field(default_factory=list)
 
 
-def evse_figures(facts: EvseFacts, intervals: Iterable[tuple[str, float, float]],
-                 months: Sequence[tuple[str, float, float]]) -> EvseResult:
-    """One EVSE: ``intervals`` are (status, from, to) sorted by ``from``, not overlapping."""
-    result = EvseResult(facts, Figures(), [Figures() for _ in months])
+def _month_windows(hours: dict[str, Any] | None, zone: str | None,
+                   months: Sequence[tuple[str, float, float]]) -> tuple[list[tuple[float, float, int]], list[float]]:
+    """Accessible windows cut at month boundaries (each belongs to one month), and their starts."""
     start, end = months[0][1], months[-1][2]
-    # Accessible windows, cut at month boundaries so each belongs to one month.
     windows: list[tuple[float, float, int]] = []
-    for s, e in accessible(facts.opening_times, facts.time_zone, start, end):
+    for s, e in accessible(hours, zone, start, end):
         for m, (_name, ms, me) in enumerate(months):
             a, b = max(s, ms), min(e, me)
             if b > a:
                 windows.append((a, b, m))
     windows.sort()
+    return windows, [w[0] for w in windows]
+
+
+def evse_figures(facts: EvseFacts, intervals: Iterable[tuple[str, float, float]],
+                 months: Sequence[tuple[str, float, float]],
+                 shared: dict[Any, Any] | None = None) -> EvseResult:
+    """One EVSE: ``intervals`` are (status, from, to) sorted by ``from``, not overlapping.
+    ``shared`` keeps the windows of opening hours already computed (many EVSEs share them)."""
+    result = EvseResult(facts, Figures(), [Figures() for _ in months])
+    start, end = months[0][1], months[-1][2]
+    key = (repr(facts.opening_times) if facts.opening_times else None, facts.time_zone)
+    cached = shared.get(key) if shared is not None else None
+    if cached is None:
+        cached = _month_windows(facts.opening_times, facts.time_zone, months)
+        if shared is not None:
+            shared[key] = cached
+    windows, starts = cached
     for a, b, m in windows:
         result.months[m].accessible_s += b - a
-    starts = [w[0] for w in windows]
     for status, s, e in intervals:
         cls = _CLASS.get(status)
         if cls is None or e <= start or s >= end:
@@ -303,7 +317,8 @@ def reliability_document(evses: Sequence[EvseFacts], history: Iterable[tuple[str
     for uid, status, s, e in history:
         if uid in rapid:
             by_uid.setdefault(uid, []).append((status, s, e))
-    results = [evse_figures(rapid[uid], by_uid.get(uid, ()), months) for uid in sorted(rapid)]
+    shared: dict[Any, Any] = {}
+    results = [evse_figures(rapid[uid], by_uid.get(uid, ()), months, shared) for uid in sorted(rapid)]
     doc: dict[str, Any] = {
         "format": "pcpr-reliability/1",
         "generated_at": rfc3339(generated_at),

@@ -47,6 +47,15 @@ from markupsafe import Markup
 from pcpr_publish.common.gcpause import gc_paused
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.render import reliability_view as rv
+from pcpr_publish.render.ocpi211 import (
+    LOCATION_FEED_211,
+    LOCATIONS_211,
+    TARIFF_FEED_211,
+    TARIFFS_211,
+    VERSIONS,
+    VERSIONS_KIND,
+    published_versions,
+)
 from pcpr_publish.render import words as w
 from pcpr_publish.render.json_feeds import (
     LOCATION_FEED,
@@ -650,6 +659,7 @@ WIDGET = FileKind("embeddable widget", refers_to=(ASSET, WIDGET_PRICES, LOCATION
 RELIABILITY_DATA = FileKind("reliability figures")
 RELIABILITY_PAGE = FileKind("reliability page", refers_to=(ASSET, RELIABILITY_DATA, LOCATION_PAGE))
 TOP_PAGE = FileKind("top-level page", refers_to=(ASSET, LOCATION_PAGE, FINDER_DATA, WIDGET, RELIABILITY_PAGE,
+                                                 LOCATION_FEED_211, TARIFF_FEED_211, VERSIONS_KIND,
                                                  LOCATION_FEED, LOCATION_FEED_GZIP, TARIFF_FEED))
 SITEMAP_PART = FileKind("sitemap part", refers_to=(TOP_PAGE, LOCATION_PAGE))
 SITEMAP_KIND = FileKind("sitemap", refers_to=(SITEMAP_PART, TOP_PAGE, LOCATION_PAGE))
@@ -869,6 +879,9 @@ def open_data_page(ctx: PageContext, out: Rendered) -> None:
         locations_gzip_path=LOCATIONS_FEED_GZIP,
         locations_gzip_size=w.megabytes(sizes.compressed),
         tariffs_path=TARIFFS_FEED,
+        v211=({"locations": LOCATIONS_211, "tariffs": TARIFFS_211}
+              if "2.1.1" in published_versions(ctx.config) else None),
+        versions_path=VERSIONS if ctx.brand.base_url else None,
     ).encode(), TOP_PAGE)
 
 

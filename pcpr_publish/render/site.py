@@ -13,6 +13,7 @@ from typing import Any
 
 from pcpr_publish.render.html import PageCache, render_pages
 from pcpr_publish.render.json_feeds import GzipCache, RenderCache, render_json
+from pcpr_publish.render.ocpi211 import Json211Cache, render_211
 from pcpr_publish.render.sitefile import Rendered, SiteFile, make_site
 
 
@@ -22,6 +23,7 @@ class RenderState:
 
     json: RenderCache = field(default_factory=dict)
     gzip: GzipCache = field(default_factory=GzipCache)
+    json211: Json211Cache = field(default_factory=dict)
     pages: PageCache = field(default_factory=PageCache)
     files: dict[str, SiteFile] = field(default_factory=dict)
 
@@ -31,6 +33,11 @@ def _json(dataset: Any, config: Any, state: RenderState | None, live: bool,
     return render_json(dataset.locations, dataset.tariffs, dataset.exported_at,
                        state.json if state is not None else None,
                        state.gzip if state is not None else None)
+
+
+def _ocpi211(dataset: Any, config: Any, state: RenderState | None, live: bool,
+             so_far: Rendered) -> Rendered:
+    return render_211(dataset, config, state.json211 if state is not None else None)
 
 
 def _pages(dataset: Any, config: Any, state: RenderState | None, live: bool,
@@ -44,6 +51,7 @@ def _pages(dataset: Any, config: Any, state: RenderState | None, live: bool,
 #: ``render.html.PAGE_FAMILIES``).
 RENDERERS: tuple[tuple[str, Callable[[Any, Any, RenderState | None, bool, Rendered], Rendered]], ...] = (
     ("OCPI JSON", _json),
+    ("OCPI 2.1.1 and versions", _ocpi211),
     ("pages", _pages),
 )
 

@@ -994,16 +994,22 @@ class Converter:
             out["country_code"], out["party_id"] = self.party
         names = Counter()
         sites = Counter()
+        logos = Counter()
         for it in items:
             op = it.obj.get("operator")
             if isinstance(op, dict) and isinstance(op.get("name"), str) and op["name"].strip():
                 names[op["name"].strip()] += 1
                 if isinstance(op.get("website"), str):
                     sites[op["website"].strip()] += 1
+                logo = op.get("logo")
+                if isinstance(logo, dict) and isinstance(logo.get("url"), str):
+                    logos[logo["url"].strip()] += 1
         if len(names) == 1:
             out["name"] = next(iter(names))
             if len(sites) == 1:
                 out["website"] = next(iter(sites))
+            if len(logos) == 1:  # the logo every Location names, as the export gives it
+                out["logo_url"] = next(iter(logos))
         return out
 
 

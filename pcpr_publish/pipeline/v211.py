@@ -1,0 +1,113 @@
+"""The OCPI 2.1.1 rendition of a dataset: the same selection, down-mapped (docs/ocpi-2.1.1.md).
+
+The 2.2.1 objects stay the regulatory Data Links; this stage derives their 2.1.1 form with
+:mod:`pcpr_publish.ocpi.v211.downmap` for consumers that read only 2.1.1. What 2.1.1 cannot
+carry is reported, never dropped silently: one INFO notice per kind of loss (field and reason),
+with how many objects it concerns and an example, so a national feed does not produce a notice
+per connector; the per-object list is what an eMSP profile check reports (docs/profiles.md).
+
+Down-mapping is cached per Location by model identity (a long-running publisher, or Locations
+recalled from the state database), so a status change maps one Location again, not all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from pcpr_publish.notices import OCPI211_NOT_CARRIED, Action, Notice
+from pcpr_publish.ocpi.v211 import downmap
+from pcpr_publish.ocpi.v211.downmap import NotCarried
+
+#: The published 2.2.1 files the notices' paths point into (the rendition is made from them).
+LOCATIONS_FILE = "locations.json"
+TARIFFS_FILE = "tariffs.json"
+
+
+def _placed(notes: list[NotCarried], where: str) -> list[NotCarried]:
+    """The entries with their path inside the published 2.2.1 feed (``locations.json
+    $.data[3].evses[0]``) rather than inside the object."""
+    return [dataclasses.replace(n, path=where + n.path[1:]) for n in notes]
+
+
+#: location id → (the 2.2.1 model mapped, its 2.1.1 model or None, what was not carried).
+V211Cache = dict[str, tuple[Any, Any, list[NotCarried]]]
+
+
+@dataclass
+class Rendition211:
+    locations: list[Any]
+    tariffs: list[Any]
+    not_carried: list[NotCarried] = field(default_factory=list)
+
+
+@dataclass
+class V211State:
+    """What a long-running publisher keeps: the per-Location results and the carried tariff
+    ids they were mapped against (a change of those maps every Location again)."""
+
+    locations: V211Cache = field(default_factory=dict)
+    tariff_ids: frozenset[str] | None = None
+
+
+def rendition_211(dataset: Any, state: V211State | None = None) -> Rendition211:
+    """Both Data Links in OCPI 2.1.1 form (see :func:`downmap.feed_211`, whose rules this
+    follows with a cache)."""
+    gaps: list[NotCarried] = []
+    carried: dict[str, Any] = {}
+    for j, t in enumerate(dataset.tariffs):
+        out, notes = downmap.tariff_211(t)
+        gaps += _placed(notes, f"{TARIFFS_FILE} $.data[{j}]")
+        if out is not None:
+            carried[out.id.casefold()] = out
+    ids = frozenset(carried)
+    cache = state.locations if state is not None else {}
+    if state is not None and state.tariff_ids != ids:
+        cache.clear()
+        state.tariff_ids = ids
+    fresh: V211Cache = {}
+    locations: list[Any] = []
+    used: set[str] = set()
+    for i, loc in enumerate(dataset.locations):
+        hit = cache.get(loc.id)
+        if hit is not None and hit[0] is loc:
+            out211, notes = hit[1], hit[2]
+        else:
+            out211, notes = downmap.location_211(loc, tariff_ids=ids)
+        fresh[loc.id] = (loc, out211, notes)
+        gaps += _placed(notes, f"{LOCATIONS_FILE} $.data[{i}]")
+        if out211 is not None:
+            locations.append(out211)
+            used |= {c.tariff_id.casefold() for e in out211.evses or () for c in e.connectors
+                     if c.tariff_id}
+    if state is not None:
+        state.locations = fresh
+    tariffs = []
+    for key, tariff in carried.items():
+        if key in used:
+            tariffs.append(tariff)
+        else:
+            j = next(j for j, t in enumerate(dataset.tariffs) if t.id.casefold() == key)
+            gaps.append(NotCarried("Tariff", tariff.id, f"{TARIFFS_FILE} $.data[{j}]", "id",
+                                   tariff.id, "no Connector carried to OCPI 2.1.1 refers to it: "
+                                   "not carried"))
+    locations.sort(key=lambda x: x.id)
+    tariffs.sort(key=lambda x: x.id)
+    return Rendition211(locations, tariffs, gaps)
+
+
+def summary_notices(gaps: list[NotCarried]) -> list[Notice]:
+    """One INFO notice per (kind, field, reason): how many objects, and the first of them."""
+    groups: dict[tuple[str, str, str], list[NotCarried]] = {}
+    for g in gaps:
+        groups.setdefault((g.kind, g.field, g.reason), []).append(g)
+    out = []
+    for (kind, fld, reason), items in groups.items():
+        first = items[0]
+        more = f" ({len(items)} {kind} objects; the first is shown)" if len(items) > 1 else ""
+        out.append(Notice.make(
+            OCPI211_NOT_CARRIED, kind=kind, object_id=first.object_id, path=first.path, field=fld,
+            value=first.value, action=Action.CORRECTED,
+            message=f"OCPI 2.1.1 rendition: {reason}{more}"))
+    return out
