@@ -299,3 +299,37 @@ def test_the_reliability_page_is_accessible_in_chromium(tmp_path: Path, serve_si
     axe_page.set_viewport_size({"width": 390, "height": 844})
     width = axe_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # tables scroll inside their box, the page does not
+
+
+def test_a_watch_process_never_waits_for_the_figures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In watch mode the year's figures are computed in a thread: a cycle publishes the last
+    figures computed and goes on; the next cycle after the computation publishes them."""
+    import threading
+
+    from pcpr_publish.engine import reliability as R
+    from pcpr_publish.engine.publisher import Publisher
+
+    url = state_url(tmp_path)
+    doc = sample(20)
+    path = write_export(tmp_path / "export.json", doc)
+    out = tmp_path / "site"
+    config = config_with(report=tmp_path / "r.json", state={"url": url})
+    pub = Publisher([path], str(out), config, RunOptions(guards=False, keep_state=True, live=True))
+    assert pub.cycle() is not None  # first publish: no history yet
+    release = threading.Event()
+    real = R.compute
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        assert release.wait(30), "never released"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(R, "compute", slow)
+    assert pub.cycle(force=True) is not None  # returned while the computation is held
+    assert pub.reliability is not None and pub.reliability._thread is not None
+    assert pub.reliability._thread.is_alive()
+    assert not (out / "reliability.html").exists()
+    release.set()
+    pub.reliability.wait(30)
+    assert pub.reliability.error is None
+    pub.cycle(force=True)
+    assert json.loads((out / "reliability.json").read_bytes())["format"] == "pcpr-reliability/1"

@@ -54,6 +54,7 @@ from pcpr_publish.deploy.plan import (
 )
 from pcpr_publish.engine.extras import attach_extras, load_profiles
 from pcpr_publish.engine.incremental import SiteMemory, build_salt, inputs_digest
+from pcpr_publish.engine.reliability import BackgroundReliability
 from pcpr_publish.engine.reliability import for_publish as reliability_for_publish
 from pcpr_publish.engine.report import report_document, write_report
 from pcpr_publish.errors import GuardError, InputError, StrictModeError, TargetError
@@ -220,10 +221,13 @@ class Publisher:
         # The state database (docs/state.md): per-site results of the last publish to this
         # target, the publish log and the status history.
         self.memory: SiteMemory | None = None
+        self.reliability: BackgroundReliability | None = None
         state_url = parse_state_url(config.state.url) if config.state.url else None
         if state_url is not None:
             self.memory = SiteMemory(open_state(state_url), self.store.url,
                                      config.state.retention_days)
+            if self.options.live:  # a watch process: the figures never hold up a cycle
+                self.reliability = BackgroundReliability(state_url, self.store.url)
             if self.render_state is None:
                 self.render_state = RenderState()  # seeded from the state, per location
         self._bridged: dict[str, bytes] = {}  # bodies of bridged files the target holds
@@ -410,7 +414,9 @@ class Publisher:
 
         t = time.monotonic()
         if self.memory is not None:
-            dataset.reliability = reliability_for_publish(self.memory.state, self.memory.target)
+            dataset.reliability = (self.reliability.current(self.memory.state)
+                                   if self.reliability is not None
+                                   else reliability_for_publish(self.memory.state, self.memory.target))
             timings["reliability"] = time.monotonic() - t
             t = time.monotonic()
         files = render_site(dataset, self.config, self.render_state, live=self.options.live)

@@ -9,6 +9,7 @@ changes a yearly percentage by hundredths).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from pcpr_publish.reliability.compute import (
     reliability_document,
     rfc3339,
 )
-from pcpr_publish.state import State
+from pcpr_publish.state import State, StateURL, open_state
 
 RECOMPUTE_EVERY = 3600
 REPORT_NAME = "reliability"
@@ -52,9 +53,21 @@ def year_start(now: float) -> float:
 
 
 def _history(state: State, target: str, start: float, end: float) -> Iterator[tuple[str, str, float, float]]:
+    """(uid, status, from, to) cut to [start, end), by EVSE then time. A status's ``to`` is the
+    next one's ``from``, so each timestamp text is parsed once (the last few are remembered)."""
+    parsed: dict[str, float] = {}
+
+    def seconds(text: str) -> float:
+        value = parsed.get(text)
+        if value is None:
+            if len(parsed) > 64:
+                parsed.clear()
+            value = parsed[text] = epoch(text)
+        return value
+
     for i in state.intervals(target, rfc3339(start), rfc3339(end)):
-        s = max(epoch(i.start), start)
-        e = min(epoch(i.end), end) if i.end is not None else end
+        s = max(seconds(i.start), start)
+        e = min(seconds(i.end), end) if i.end is not None else end
         if e > s:
             yield i.uid, i.status, s, e
 
@@ -95,3 +108,49 @@ def for_publish(state: State, target: str, now: float | None = None,
     if doc is not None:  # no history yet: computed again next run (it is cheap then)
         state.put_report(target, REPORT_NAME, rfc3339(now), orjson.dumps(doc))
     return doc
+
+
+class BackgroundReliability:
+    """``publish --watch``: the figures are recomputed in a thread of their own, with its own
+    connection, so that a cycle never waits for a year of history (availability must be
+    published within 30 seconds). A cycle publishes the last figures computed; when they are
+    older than ``every`` seconds a new computation starts, and the next cycle after it ends
+    publishes its result."""
+
+    def __init__(self, url: StateURL, target: str, every: float = RECOMPUTE_EVERY) -> None:
+        self.url = url
+        self.target = target
+        self.every = every
+        self._thread: threading.Thread | None = None
+        self.error: str | None = None  # the last failed computation, for the log
+
+    def _run(self, now: float) -> None:
+        try:
+            with open_state(self.url) as state:
+                doc = compute(state, self.target, year_start(now), now, now)
+                if doc is not None:
+                    state.put_report(self.target, REPORT_NAME, rfc3339(now), orjson.dumps(doc))
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - retried when next due; the cycle goes on
+            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def current(self, state: State, now: float | None = None) -> dict[str, Any] | None:
+        now = time.time() if now is None else now
+        cached = state.report(self.target, REPORT_NAME)
+        doc = None
+        due = True
+        if cached is not None:
+            doc = orjson.loads(cached[1]) or None
+            if doc is not None and doc.get("period", {}).get("from") != rfc3339(year_start(now)):
+                doc = None  # a new year: last year's figures are not this year's
+            due = not (0 <= now - epoch(cached[0]) < self.every) or doc is None
+        if due and (self._thread is None or not self._thread.is_alive()):
+            self._thread = threading.Thread(target=self._run, args=(now,), daemon=True,
+                                            name="pcpr-reliability")
+            self._thread.start()
+        return doc
+
+    def wait(self, timeout: float | None = None) -> None:
+        """For tests and shutdown: let a running computation finish."""
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -18,6 +18,7 @@ Everything here is pure: intervals and EVSE facts in, figures out. Times are epo
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import groupby
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -313,12 +314,15 @@ def reliability_document(evses: Sequence[EvseFacts], history: Iterable[tuple[str
     from, to) sorted by uid then from (``to`` already cut at ``end`` for current intervals)."""
     months = month_bounds(start, end)
     rapid = {e.uid: e for e in evses if e.rapid}
-    by_uid: dict[str, list[tuple[str, float, float]]] = {}
-    for uid, status, s, e in history:
-        if uid in rapid:
-            by_uid.setdefault(uid, []).append((status, s, e))
     shared: dict[Any, Any] = {}
-    results = [evse_figures(rapid[uid], by_uid.get(uid, ()), months, shared) for uid in sorted(rapid)]
+    done: dict[str, EvseResult] = {}
+    # One EVSE at a time: a year of a national network's history is never all in memory.
+    for uid, rows in groupby(history, key=lambda row: row[0]):
+        facts = rapid.get(uid)
+        if facts is None or uid in done:
+            continue
+        done[uid] = evse_figures(facts, [(status, s, e) for _u, status, s, e in rows], months, shared)
+    results = [done.get(uid) or evse_figures(rapid[uid], (), months, shared) for uid in sorted(rapid)]
     doc: dict[str, Any] = {
         "format": "pcpr-reliability/1",
         "generated_at": rfc3339(generated_at),

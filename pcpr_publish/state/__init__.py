@@ -260,11 +260,20 @@ class State:
         if start is not None:
             sql += " AND (to_ts IS NULL OR to_ts > ?)"
             params.append(start)
-        sql += " ORDER BY uid, from_ts, to_ts IS NULL, to_ts, published_at"
+        # In the order of the (target, uid, from_ts) index, so a national history streams
+        # without a sort; ties (an interval of no length beside another) are ordered here.
+        sql += " ORDER BY uid, from_ts"
         wanted = set(uids) if uids is not None else None
+        batch: list[Interval] = []
         for r in self.db.stream(sql, params):
-            if wanted is None or r[0] in wanted:
-                yield Interval(*r)
+            if wanted is not None and r[0] not in wanted:
+                continue
+            i = Interval(*r)
+            if batch and (batch[-1].uid != i.uid or batch[-1].start != i.start):
+                yield from _tie_order(batch)
+                batch = []
+            batch.append(i)
+        yield from _tie_order(batch)
 
     def _prune(self, target: str, before: str) -> None:
         db = self.db
@@ -340,6 +349,14 @@ class State:
         rows = self.db.execute("SELECT action, file_key, sha256, size FROM pcpr_run_files "
                                "WHERE run_id = ? ORDER BY file_key", (run_id,))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def _tie_order(batch: list[Interval]) -> list[Interval]:
+    """Intervals of one EVSE starting at the same time: the ones that ended first (of no
+    length) before the one still open."""
+    if len(batch) < 2:
+        return batch
+    return sorted(batch, key=lambda i: (i.end is None, i.end or ""))
 
 
 def _bytes(value: Any) -> bytes | None:

@@ -119,6 +119,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             PRIMARY KEY (target, name)
         )""",
     )),
+    Migration(3, "status history readable one EVSE after another", (
+        "CREATE INDEX pcpr_status_uid ON pcpr_status_intervals (target, uid, from_ts)",
+    )),
 )
 
 #: The schema this pcpr writes.
