@@ -333,3 +333,30 @@ def test_a_watch_process_never_waits_for_the_figures(tmp_path: Path, monkeypatch
     assert pub.reliability.error is None
     pub.cycle(force=True)
     assert json.loads((out / "reliability.json").read_bytes())["format"] == "pcpr-reliability/1"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_figures_are_the_same_from_sqlite_and_postgresql(engine: str, tmp_path: Path,
+                                                             request: pytest.FixtureRequest) -> None:
+    from pcpr_publish.engine.reliability import compute
+    from pcpr_publish.state import PublishRecord
+
+    url = state_url(tmp_path) if engine == "sqlite" else request.getfixturevalue("pg_url")
+    with open_state(url) as st:
+        st.record_publish(PublishRecord(
+            target="s3://b/od", started_at="2026-01-01T00:00:00Z", finished_at="2026-01-01T00:00:00Z",
+            reason="first run", generation="g", exported_at=None, inputs_digest=None,
+            page_fingerprint=None, tariffs_feed=None,
+            evses={"E1": ("L1", 150_000, "Europe/London", json.dumps(WEEKDAYS_8_TO_20)),
+                   "E2": ("L2", 22_000, "Europe/London", None)}))
+        st.import_intervals("s3://b/od", [
+            Interval("E1", "L1", "AVAILABLE", "2026-01-01T00:00:00Z", "2026-01-03T10:00:00Z", "import"),
+            Interval("E1", "L1", "OUTOFORDER", "2026-01-03T10:00:00Z", "2026-01-06T10:00:00Z", "import"),
+            Interval("E1", "L1", "AVAILABLE", "2026-01-06T10:00:00Z", None, "import"),
+            Interval("E2", "L2", "AVAILABLE", "2026-01-01T00:00:00Z", None, "import"),
+        ], "2026-01-01T00:00:00Z")
+        doc = compute(st, "s3://b/od", JAN, FEB, FEB)
+    assert doc is not None
+    [e] = doc["evses"]
+    assert (e["uid"], e["not_reliable_s"], e["reliable_s"]) == ("E1", 14 * H, 22 * 12 * H - 14 * H)
+    assert doc["charge_points"] == {"total": 2, "rapid": 1}

@@ -53,23 +53,12 @@ def year_start(now: float) -> float:
 
 
 def _history(state: State, target: str, start: float, end: float) -> Iterator[tuple[str, str, float, float]]:
-    """(uid, status, from, to) cut to [start, end), by EVSE then time. A status's ``to`` is the
-    next one's ``from``, so each timestamp text is parsed once (the last few are remembered)."""
-    parsed: dict[str, float] = {}
-
-    def seconds(text: str) -> float:
-        value = parsed.get(text)
-        if value is None:
-            if len(parsed) > 64:
-                parsed.clear()
-            value = parsed[text] = epoch(text)
-        return value
-
-    for i in state.intervals(target, rfc3339(start), rfc3339(end)):
-        s = max(seconds(i.start), start)
-        e = min(seconds(i.end), end) if i.end is not None else end
+    """(uid, status, from, to) cut to [start, end), by EVSE then time."""
+    for uid, status, s, e in state.interval_seconds(target, rfc3339(start), rfc3339(end)):
+        s = start if s < start else s
+        e = end if e is None or e > end else e
         if e > s:
-            yield i.uid, i.status, s, e
+            yield uid, status, s, e
 
 
 def compute(state: State, target: str, start: float, end: float, now: float | None = None) -> dict[str, Any] | None:
