@@ -295,3 +295,35 @@ def test_s3_with_a_postgresql_state_publishes_only_the_change_and_matches_a_full
     assert inc == full
     again = cli(later, "inc", "--state", pg_url).stdout
     assert "inputs unchanged" in again and "uploaded 0" in again
+
+
+def test_a_watch_process_records_each_status_change_once(tmp_path: Path, doc: dict[str, Any]) -> None:
+    """A long-running publisher sends the database only the EVSEs whose status changed; the
+    history is the same as if every run compared them all."""
+    import os
+    import time
+
+    from pcpr_publish.engine.publisher import Publisher
+
+    url = f"sqlite:///{tmp_path}/state.sqlite"
+    overlay = tmp_path / "overlay.json"
+    overlay.write_text("{}")
+    path = write_export(tmp_path / "export.json", doc)
+    pub = Publisher([path], str(tmp_path / "site"),
+                    config_with(report=tmp_path / "r.json", state={"url": url}),
+                    RunOptions(guards=False, keep_state=True, live=True, statuses=str(overlay)))
+    first = pub.cycle()
+    assert first is not None
+    uids = sorted(e.uid for loc in first.dataset.locations for e in loc.evses or ())
+    for n, status in enumerate(("out_of_order", "available", "charging"), start=1):
+        overlay.write_text(json.dumps({uids[0]: {"status": status}, uids[1]: {"status": "charging"}}))
+        os.utime(overlay, (time.time() + n, time.time() + n))
+        assert pub.cycle() is not None
+    with open_state(url) as st:
+        target = st.targets()[0]
+        e0 = [(i.status, i.end is None) for i in st.intervals(target, uids=[uids[0]])]
+        e1 = [(i.status, i.end is None) for i in st.intervals(target, uids=[uids[1]])]
+        assert len(st.open_intervals(target)) == len(uids)  # one current interval per EVSE
+    assert [s for s, _ in e0][1:] == ["OUTOFORDER", "AVAILABLE", "CHARGING"] and e0[-1][1]
+    assert [s for s, _ in e1][-1] == "CHARGING" and e1[-1][1]
+    assert sum(1 for s, _ in e1 if s == "CHARGING") == 1  # unchanged since: not repeated

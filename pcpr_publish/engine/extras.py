@@ -27,7 +27,7 @@ def attach_extras(dataset: Any, config: Config, profiles: Sequence[Profile],
         rendition = rendition_211(dataset, v211_state)
     if "2.1.1" in versions and rendition is not None:
         dataset.v211 = rendition
-        dataset.report.notices += summary_notices(rendition.not_carried)
+        dataset.report.notices += summary_notices(rendition.gaps)
     for profile in profiles:
-        dataset.report.notices += check_profile(profile, dataset, versions,
-                                                rendition.not_carried if rendition else ())
+        gaps = rendition.not_carried if rendition and "2.1.1" in profile.ocpi_versions else ()
+        dataset.report.notices += check_profile(profile, dataset, versions, gaps)

@@ -142,6 +142,7 @@ class SiteMemory:
         self._json: dict[str, bytes] = {}
         self._pages: dict[str, bytes] = {}
         self._v211: dict[str, Any] = {}
+        self._statuses: dict[str, str] | None = None  # uid → status as last recorded
         self._keys: set[str] = set()
 
     def recall(self, raw_manifest: bytes | None, pending: bytes | None) -> Recall:
@@ -222,6 +223,7 @@ class SiteMemory:
         the next successful publish replaces every cached site of the target."""
         self.trusted_cache = False
         self._keys = set()
+        self._statuses = None
 
     def remember(self, *, cache: BuildCache, render: RenderState | None, dataset: Dataset,
                  site: dict[str, SiteFile], uploads: Iterable[tuple[str, str, str | None, int | None]],
@@ -267,6 +269,14 @@ class SiteMemory:
             for evse in loc.evses or ():
                 statuses[evse.uid] = (str(getattr(evse.status, "value", evse.status)), loc.id, evse.last_updated,
                                       status_sources.get(evse.uid.casefold(), default_source))
+        # Only the EVSEs whose status changed since this process last recorded them (all of
+        # them the first time: the database decides).
+        last = self._statuses
+        status_now = {u: v[0] for u, v in statuses.items()}
+        changed_statuses = None
+        if last is not None and self.trusted_cache:
+            changed_statuses = ({u for u, st in status_now.items() if last.get(u) != st}
+                                | (last.keys() - status_now.keys()))
         page_fp = (pickle.dumps((render.pages.fingerprint, v211.tariff_ids if v211 else None), protocol=5)
                    if render is not None else None)
         if any(n.code == TIMESTAMP_IN_FUTURE for n in dataset.report.notices):
@@ -278,7 +288,8 @@ class SiteMemory:
             page_fingerprint=page_fp, tariffs_feed=pickle.dumps(bridged, protocol=5),
             summary=orjson.dumps(summary).decode(),
             files=list(uploads), unchanged=unchanged, sites_changed=changed, sites_removed=removed,
-            statuses=statuses, replace_sites=not self.trusted_cache, evses=evses,
+            statuses=statuses, statuses_changed=changed_statuses,
+            replace_sites=not self.trusted_cache, evses=evses,
             prune_before=days_ago(self.retention_days, finished_at) if self.retention_days else None,
         )
         run_id = self.state.record_publish(rec)
@@ -288,5 +299,6 @@ class SiteMemory:
         self._json = {k: v[1] for k, v in json_cache.items()}
         self._pages = {k: v[3] for k, v in pages.items()}
         self._v211 = {k: v[1] for k, v in locs211.items()}
+        self._statuses = status_now
         self.trusted_cache = True
         return run_id

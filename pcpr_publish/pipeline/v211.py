@@ -25,10 +25,10 @@ LOCATIONS_FILE = "locations.json"
 TARIFFS_FILE = "tariffs.json"
 
 
-def _placed(notes: list[NotCarried], where: str) -> list[NotCarried]:
-    """The entries with their path inside the published 2.2.1 feed (``locations.json
+def placed(where: str, gap: NotCarried) -> NotCarried:
+    """The entry with its path inside the published 2.2.1 feed (``locations.json
     $.data[3].evses[0]``) rather than inside the object."""
-    return [dataclasses.replace(n, path=where + n.path[1:]) for n in notes]
+    return dataclasses.replace(gap, path=where + gap.path[1:])
 
 
 #: location id → (the 2.2.1 model mapped, its 2.1.1 model or None, what was not carried).
@@ -39,7 +39,14 @@ V211Cache = dict[str, tuple[Any, Any, list[NotCarried]]]
 class Rendition211:
     locations: list[Any]
     tariffs: list[Any]
-    not_carried: list[NotCarried] = field(default_factory=list)
+    #: (where in the published 2.2.1 feed, entry with its path inside the object): a national
+    #: feed has a hundred thousand of them, so the full paths are made only when shown.
+    gaps: list[tuple[str, NotCarried]] = field(default_factory=list)
+
+    @property
+    def not_carried(self) -> list[NotCarried]:
+        """Every entry with its full path (``locations.json $.data[3].evses[0]``)."""
+        return [placed(where, g) for where, g in self.gaps]
 
 
 @dataclass
@@ -54,11 +61,12 @@ class V211State:
 def rendition_211(dataset: Any, state: V211State | None = None) -> Rendition211:
     """Both Data Links in OCPI 2.1.1 form (see :func:`downmap.feed_211`, whose rules this
     follows with a cache)."""
-    gaps: list[NotCarried] = []
+    gaps: list[tuple[str, NotCarried]] = []
     carried: dict[str, Any] = {}
     for j, t in enumerate(dataset.tariffs):
         out, notes = downmap.tariff_211(t)
-        gaps += _placed(notes, f"{TARIFFS_FILE} $.data[{j}]")
+        where = f"{TARIFFS_FILE} $.data[{j}]"
+        gaps += [(where, n) for n in notes]
         if out is not None:
             carried[out.id.casefold()] = out
     ids = frozenset(carried)
@@ -76,7 +84,9 @@ def rendition_211(dataset: Any, state: V211State | None = None) -> Rendition211:
         else:
             out211, notes = downmap.location_211(loc, tariff_ids=ids)
         fresh[loc.id] = (loc, out211, notes)
-        gaps += _placed(notes, f"{LOCATIONS_FILE} $.data[{i}]")
+        if notes:
+            where = f"{LOCATIONS_FILE} $.data[{i}]"
+            gaps += [(where, n) for n in notes]
         if out211 is not None:
             locations.append(out211)
             used |= {c.tariff_id.casefold() for e in out211.evses or () for c in e.connectors
@@ -89,22 +99,22 @@ def rendition_211(dataset: Any, state: V211State | None = None) -> Rendition211:
             tariffs.append(tariff)
         else:
             j = next(j for j, t in enumerate(dataset.tariffs) if t.id.casefold() == key)
-            gaps.append(NotCarried("Tariff", tariff.id, f"{TARIFFS_FILE} $.data[{j}]", "id",
-                                   tariff.id, "no Connector carried to OCPI 2.1.1 refers to it: "
-                                   "not carried"))
+            gaps.append((f"{TARIFFS_FILE} $.data[{j}]", NotCarried(
+                "Tariff", tariff.id, "$", "id", tariff.id,
+                "no Connector carried to OCPI 2.1.1 refers to it: not carried")))
     locations.sort(key=lambda x: x.id)
     tariffs.sort(key=lambda x: x.id)
     return Rendition211(locations, tariffs, gaps)
 
 
-def summary_notices(gaps: list[NotCarried]) -> list[Notice]:
+def summary_notices(gaps: list[tuple[str, NotCarried]]) -> list[Notice]:
     """One INFO notice per (kind, field, reason): how many objects, and the first of them."""
-    groups: dict[tuple[str, str, str], list[NotCarried]] = {}
-    for g in gaps:
-        groups.setdefault((g.kind, g.field, g.reason), []).append(g)
+    groups: dict[tuple[str, str, str], list[tuple[str, NotCarried]]] = {}
+    for where, g in gaps:
+        groups.setdefault((g.kind, g.field, g.reason), []).append((where, g))
     out = []
     for (kind, fld, reason), items in groups.items():
-        first = items[0]
+        first = placed(*items[0])
         more = f" ({len(items)} {kind} objects; the first is shown)" if len(items) > 1 else ""
         out.append(Notice.make(
             OCPI211_NOT_CARRIED, kind=kind, object_id=first.object_id, path=first.path, field=fld,

@@ -568,6 +568,9 @@ class PageCache:
     fingerprint: Any = None
     locations: dict[str, tuple[Any, tuple[bool, ...], LocationView, bytes]] = field(default_factory=dict)
     lists: dict[str, tuple[tuple[Any, ...], bytes]] = field(default_factory=dict)
+    #: (the figures' generated_at, reliability.json bytes, reliability.html bytes): the figures
+    #: change at most hourly, so a status change does not render a national table again.
+    reliability: tuple[str, bytes, bytes] | None = None
     hits: int = 0
     misses: int = 0
 
@@ -760,6 +763,7 @@ def page_context(dataset: Any, config: Any, cache: PageCache | None, *,
         cache.fingerprint = fingerprint
         cache.locations.clear()
         cache.lists.clear()
+        cache.reliability = None
     return PageContext(env, brand, dataset, config, cache, assets, tariff_map, types, counts, site,
                        Fragments(env.globals["m"]))
 
@@ -891,12 +895,19 @@ def reliability_pages(ctx: PageContext, out: Rendered) -> None:
     doc = getattr(ctx.dataset, "reliability", None)
     if doc is None:
         return
-    out.add(RELIABILITY_JSON, orjson.dumps(doc) + b"\n", RELIABILITY_DATA)
+    cache = ctx.cache
+    hit = cache.reliability if cache is not None else None
+    if hit is not None and hit[0] == doc["generated_at"]:
+        out.add(RELIABILITY_JSON, hit[1], RELIABILITY_DATA)
+        out.add(RELIABILITY_PAGE_KEY, hit[2], RELIABILITY_PAGE)
+        return
+    data = orjson.dumps(doc) + b"\n"
+    out.add(RELIABILITY_JSON, data, RELIABILITY_DATA)
     views = {v.id: v for v in ctx.views}
     zone = doc["time_zone"]
     period_words = (f"{rv.date_words(doc['period']['from'], zone)} to "
                     f"{w.datetime_words(doc['period']['to'], zone)}")
-    out.add(RELIABILITY_PAGE_KEY, ctx.env.get_template("reliability.html").render(
+    page = ctx.env.get_template("reliability.html").render(
         site=ctx.site, root="", page="reliability", canonical=ctx.canonical(RELIABILITY_PAGE_KEY),
         doc=doc, net=doc["network"], year=doc["period"]["from"][:4],
         headline=rv.headline(doc, ctx.brand.name), period_words=period_words,
@@ -904,7 +915,10 @@ def reliability_pages(ctx: PageContext, out: Rendered) -> None:
         months=[{**m, "name": rv.month_words(m["month"])} for m in doc["months"]],
         rows=rv.evse_rows(doc, views), pct=rv.pct_words, dur=rv.duration_words,
         json_path=RELIABILITY_JSON, generated_words=w.datetime_words(doc["generated_at"], zone),
-    ).encode(), RELIABILITY_PAGE)
+    ).encode()
+    out.add(RELIABILITY_PAGE_KEY, page, RELIABILITY_PAGE)
+    if cache is not None:
+        cache.reliability = (doc["generated_at"], data, page)
 
 
 def prices_data(tariffs: list[ocpi.Tariff], words: dict[str, TariffWords]) -> bytes:

@@ -81,6 +81,9 @@ class PublishRecord:
     #: every published EVSE now: uid → (status, location id, when the status took effect,
     #: source: export, overlay, ocpi).
     statuses: dict[str, tuple[str, str, str, str]] | None = None
+    #: the uids whose status changed since the last recorded publish (None: compare them all
+    #: with the open intervals in the database).
+    statuses_changed: set[str] | None = None
     #: drop every cached site of the target first (the cache was not trusted this run).
     replace_sites: bool = False
     #: every published EVSE's facts: uid → (location id, max power W, time zone, opening
@@ -195,7 +198,7 @@ class State:
                 "INSERT INTO pcpr_run_files (run_id, file_key, action, sha256, size) VALUES (?, ?, ?, ?, ?)",
                 ((run_id, key, action, sha, n) for action, key, sha, n in rec.files))
             if rec.statuses is not None:
-                self._record_statuses(rec.target, rec.statuses, rec.finished_at)
+                self._record_statuses(rec.target, rec.statuses, rec.finished_at, rec.statuses_changed)
             if rec.evses:
                 self._record_evses(rec.target, rec.evses, rec.finished_at)
             if rec.prune_before:
@@ -220,12 +223,29 @@ class State:
             "WHERE target = ? AND to_ts IS NULL", (target,))
         return {r[0]: Interval(*r) for r in rows}
 
+    def _open_for(self, target: str, uids: Iterable[str]) -> dict[str, Interval]:
+        out: dict[str, Interval] = {}
+        wanted = sorted(uids)
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k:k + 500]
+            rows = self.db.execute(
+                "SELECT uid, location_id, status, from_ts, to_ts, source FROM pcpr_status_intervals "
+                f"WHERE target = ? AND to_ts IS NULL AND uid IN ({', '.join('?' * len(chunk))})",
+                (target, *chunk))
+            out.update({r[0]: Interval(*r) for r in rows})
+        return out
+
     def _record_statuses(self, target: str, statuses: Mapping[str, tuple[str, str, str, str]],
-                         published_at: str) -> None:
+                         published_at: str, changed: set[str] | None = None) -> None:
         """Close the intervals whose status changed (or whose EVSE is no longer published) and
         open new ones. A status takes effect when the data says it changed (its last_updated),
-        never before the interval it replaces began nor after it was published."""
-        current = self.open_intervals(target)
+        never before the interval it replaces began nor after it was published. ``changed``
+        limits the work to those uids (a watch cycle's few changes)."""
+        if changed is None:
+            current = self.open_intervals(target)
+        else:
+            current = self._open_for(target, changed)
+            statuses = {u: statuses[u] for u in changed if u in statuses}
         closes: list[tuple[str, str, str]] = []
         opens: list[tuple[Any, ...]] = []
         for uid, old in current.items():
