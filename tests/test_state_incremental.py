@@ -327,3 +327,15 @@ def test_a_watch_process_records_each_status_change_once(tmp_path: Path, doc: di
     assert [s for s, _ in e0][1:] == ["OUTOFORDER", "AVAILABLE", "CHARGING"] and e0[-1][1]
     assert [s for s, _ in e1][-1] == "CHARGING" and e1[-1][1]
     assert sum(1 for s, _ in e1 if s == "CHARGING") == 1  # unchanged since: not repeated
+
+
+def test_the_state_file_is_private_and_never_inside_the_published_folder(tmp_path: Path, doc: dict[str, Any]) -> None:
+    from pcpr_publish.errors import InputError
+
+    db = tmp_path / "state.sqlite"
+    publish(tmp_path, doc, tmp_path / "site", f"sqlite:///{db}")
+    assert db.stat().st_mode & 0o777 == 0o600  # it names private sites, like the report
+    inside = tmp_path / "site" / "state.sqlite"
+    with pytest.raises(InputError, match="must not lie inside the published output"):
+        publish(tmp_path, doc, tmp_path / "site", f"sqlite:///{inside}")
+    assert not inside.exists()

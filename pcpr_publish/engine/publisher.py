@@ -223,6 +223,9 @@ class Publisher:
         self.memory: SiteMemory | None = None
         self.reliability: BackgroundReliability | None = None
         state_url = parse_state_url(config.state.url) if config.state.url else None
+        if state_url is not None and state_url.path is not None and self.store.holds_path(state_url.path):
+            raise InputError(state_url.path, None, "the state database must not lie inside the "
+                             f"published output {target} (it names private sites)")
         if state_url is not None:
             self.memory = SiteMemory(open_state(state_url), self.store.url,
                                      config.state.retention_days)

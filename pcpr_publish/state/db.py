@@ -218,6 +218,12 @@ def connect(url: StateURL) -> StateDB:
             raise StateError(url.shown, f"cannot be created: the folder {parent} does not exist")
         if path.exists() and not os.access(path, os.R_OK | os.W_OK):
             raise StateError(url.shown, "cannot be opened: permission denied")
+        if not path.exists():
+            # Like the report, the state names private sites: readable by its owner only.
+            try:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as exc:
+                raise StateError(url.shown, f"cannot be created ({exc.strerror or exc})") from None
         try:
             conn = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT, isolation_level=None,
                                    check_same_thread=False)
