@@ -295,7 +295,7 @@ Examples:
               help="Where to write the JSON report (default: beside a folder target, ./pcpr-report.json for S3).")
 @s3_options("(S3 targets)", "as the target (pcpr then owns the whole bucket)")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Parallel uploads (default 8).")
+              help="Parallel uploads (default 32).")
 @STATUSES_OPTION
 @STATE_OPTION
 @NO_STATE_OPTION

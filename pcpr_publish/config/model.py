@@ -62,7 +62,7 @@ class PublishConfig(Section):
     max_shrink: float = Field(default=0.10, ge=0, le=1, description="largest share of published "
                               "locations one publish may remove")
     max_export_age: int = Field(default=900, ge=0, description="refuse exports older than this (s); 0 = off")
-    workers: int = Field(default=8, ge=1, le=64)
+    workers: int = Field(default=32, ge=1, le=64)
     lock_stale_after: int = Field(default=600, ge=1, description="a lock older than this (s) is taken over")
 
 
