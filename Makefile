@@ -64,6 +64,8 @@ docs: install
 bench: install-test
 	$(PYTHON) bench/run.py
 	$(PYTHON) bench/memory.py
+	$(PYTHON) bench/state.py
+	$(PYTHON) bench/reliability.py
 
 clean:
 	rm -rf site site.report.json sample-export.json pcpr-report.json bench-results .pytest_cache
