@@ -546,7 +546,7 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--pick-changes":
         pick_changes(sys.argv[2], 100, int(sys.argv[4]), Path(sys.argv[3]))
         return 0
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--sizes", nargs="+", default=["5000", "20000", "50000"],
                     help="site counts, space- or comma-separated (default: 5000 20000 50000)")
     ap.add_argument("--parts", default=",".join(PARTS),
