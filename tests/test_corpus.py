@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from test_ocpi_input import PARTY_ENV, build, check_published, has, samples
 
 from pcpr_publish.ocpi import models as m
+from pcpr_publish.ocpi.v211 import models as v211m
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -247,3 +248,58 @@ def test_jolt_sample_with_its_other_tariffs(tmp_path: Path) -> None:
     assert bar004.last_updated == "2026-10-08T07:26:16Z"  # exported_at, the newest last_updated
     assert has(report, "ocpi_public_tariff_ambiguous", "'13' is not a valid GBP tariff", "WARNING")
     assert has(report, "tariff_not_found", "'25'")
+
+
+# ---- the labelled 2.1.1 fixtures against the strict 2.1.1 models (test_ocpi211_models.py) ------
+
+#: 2.1.1 kinds (manifest spelling) → the model that must agree with the label.
+MODELS_V211: dict[str, type[BaseModel]] = {
+    "Location": v211m.Location, "EVSE": v211m.EVSE, "Connector": v211m.Connector,
+    "Tariff": v211m.Tariff, "Hours": v211m.Hours, "RegularHours": v211m.RegularHours,
+    "ExceptionalPeriod": v211m.ExceptionalPeriod,
+    "GeoLocation": v211m.GeoLocation, "AdditionalGeoLocation": v211m.AdditionalGeoLocation,
+    "BusinessDetails": v211m.BusinessDetails, "DisplayText": v211m.DisplayText, "Image": v211m.Image,
+    "EnergyMix": v211m.EnergyMix, "EnergySource": v211m.EnergySource,
+    "EnvironmentalImpact": v211m.EnvironmentalImpact, "StatusSchedule": v211m.StatusSchedule,
+    "PUT body (EVSE)": v211m.EVSE, "PUT body (Tariff)": v211m.Tariff,
+    "Wrapper{energy_mix:EnergyMix}": v211m.EnergyMix, "Wrapper{opening_times:Hours}": v211m.Hours,
+    "Envelope(Location)": v211m.LocationResponse,
+    "Envelope(list of Location)": v211m.LocationListResponse,
+}
+CASES_211 = [e for e in MANIFEST
+             if e["ocpi_version"] == "2.1.1" and not e["patch"] and e["kind"] in MODELS_V211]
+
+
+def test_the_2_1_1_corpus_is_there_and_covers_locations_and_tariffs() -> None:
+    kinds = {e["kind"] for e in CASES_211}
+    assert {"Location", "Tariff", "EVSE", "Connector", "Hours"} <= kinds
+    assert len(CASES_211) >= 80
+    assert sum(e["strict_check"] != "PASS" for e in CASES_211) >= 8
+    assert sum(e["kind"] in ("Location", "Tariff") and e["strict_check"] == "PASS"
+               for e in CASES_211) >= 15
+
+
+@pytest.mark.parametrize("entry", CASES_211, ids=[e["file"] for e in CASES_211])
+def test_a_2_1_1_fixture_is_accepted_or_rejected_as_labelled(entry: dict[str, Any]) -> None:
+    """A strict PASS is accepted, a FAIL rejected. Our models refuse unknown fields, which the
+    manifest's strict reading only warns about (2.0-era ``Connector.status``, ``EVSE.id``):
+    those fixtures are rejected, for that field."""
+    kind = entry["kind"]
+    data = json.loads((OCPI / entry["file"]).read_text(encoding="utf-8"))
+    if kind.startswith("Wrapper{"):
+        data = data[kind.split("{")[1].split(":")[0]]
+    model = MODELS_V211[kind]
+    unknown = [w for w in entry["warnings"] if "unknown field" in w]
+    if entry["strict_check"] == "PASS" and not unknown:
+        model.model_validate(data)
+        return
+    message = rejected_211(model, data)
+    if entry["strict_check"] == "PASS":
+        assert "Extra inputs are not permitted" in message
+
+
+def rejected_211(model: type[BaseModel], data: Any) -> str:
+    """The validation message for data the 2.1.1 model must refuse."""
+    with pytest.raises(ValidationError) as err:
+        model.model_validate(data)
+    return str(err.value)

@@ -1,16 +1,12 @@
 """The strict OCPI 2.1.1 models (pcpr_publish/ocpi/v211/models.py): they accept what the 2.1.1
 property tables allow and reject what 2.1.1 forbids, including every 2.2.1-only field and value.
 
-The corpus tests at the end check the models against the labelled 2.1.1 fixtures in
-``../shared/fixtures/ocpi`` (``corpus`` marker; skipped without ``../shared``, a failure under
-``PCPR_REQUIRE_ALL=1``)."""
+The labelled 2.1.1 fixtures of ``../shared`` are checked against them in ``test_corpus.py``."""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -284,66 +280,3 @@ def test_the_package_exports_the_models() -> None:
         assert getattr(v211, name) is not None
     with pytest.raises(AttributeError):
         v211.no_such_name  # noqa: B018
-
-
-# ---- the labelled 2.1.1 fixtures in ../shared ---------------------------------------------------
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-OCPI = SHARED / "fixtures" / "ocpi"
-MANIFEST: list[dict[str, Any]] = (
-    json.loads((OCPI / "manifest.json").read_text(encoding="utf-8"))
-    if (OCPI / "manifest.json").is_file() else [])
-
-#: 2.1.1 kinds (manifest spelling) → the model that must agree with the label.
-MODELS_2_1_1: dict[str, type[BaseModel]] = {
-    "Location": m.Location, "EVSE": m.EVSE, "Connector": m.Connector, "Tariff": m.Tariff,
-    "Hours": m.Hours, "RegularHours": m.RegularHours, "ExceptionalPeriod": m.ExceptionalPeriod,
-    "GeoLocation": m.GeoLocation, "AdditionalGeoLocation": m.AdditionalGeoLocation,
-    "BusinessDetails": m.BusinessDetails, "DisplayText": m.DisplayText, "Image": m.Image,
-    "EnergyMix": m.EnergyMix, "EnergySource": m.EnergySource,
-    "EnvironmentalImpact": m.EnvironmentalImpact, "StatusSchedule": m.StatusSchedule,
-    "PUT body (EVSE)": m.EVSE, "PUT body (Tariff)": m.Tariff,
-    "Wrapper{energy_mix:EnergyMix}": m.EnergyMix, "Wrapper{opening_times:Hours}": m.Hours,
-    "Envelope(Location)": m.LocationResponse, "Envelope(list of Location)": m.LocationListResponse,
-}
-CASES = [e for e in MANIFEST
-         if e["ocpi_version"] == "2.1.1" and not e["patch"] and e["kind"] in MODELS_2_1_1]
-
-
-def _corpus_present() -> None:
-    if not OCPI.is_dir():
-        if os.environ.get("PCPR_REQUIRE_ALL") == "1":
-            pytest.fail(f"../shared not present ({SHARED}); CI (PCPR_REQUIRE_ALL=1) needs the corpus",
-                        pytrace=False)
-        pytest.skip("../shared not present")
-
-
-@pytest.mark.corpus
-def test_the_2_1_1_corpus_is_there_and_covers_locations_and_tariffs() -> None:
-    _corpus_present()
-    kinds = {e["kind"] for e in CASES}
-    assert {"Location", "Tariff", "EVSE", "Connector", "Hours"} <= kinds
-    assert len(CASES) >= 80
-    assert sum(e["strict_check"] != "PASS" for e in CASES) >= 8
-    assert sum(e["kind"] in ("Location", "Tariff") and e["strict_check"] == "PASS" for e in CASES) >= 15
-
-
-@pytest.mark.corpus
-@pytest.mark.parametrize("entry", CASES, ids=[e["file"] for e in CASES])
-def test_a_2_1_1_fixture_is_accepted_or_rejected_as_labelled(entry: dict[str, Any]) -> None:
-    """A strict PASS is accepted, a FAIL rejected. Our models refuse unknown fields, which the
-    manifest's strict reading only warns about (2.0-era ``Connector.status``, ``EVSE.id``):
-    those fixtures are rejected, for that field."""
-    _corpus_present()
-    kind = entry["kind"]
-    data = json.loads((OCPI / entry["file"]).read_text(encoding="utf-8"))
-    if kind.startswith("Wrapper{"):
-        data = data[kind.split("{")[1].split(":")[0]]
-    model = MODELS_2_1_1[kind]
-    unknown = [w for w in entry["warnings"] if "unknown field" in w]
-    if entry["strict_check"] == "PASS" and not unknown:
-        model.model_validate(data)
-        return
-    message = rejected(model, data)
-    if entry["strict_check"] == "PASS":
-        assert "Extra inputs are not permitted" in message
