@@ -104,16 +104,18 @@ NO_STATE_OPTION = click.option(
     "is recorded).")
 
 
-PROFILE_OPTION = click.option(
-    "--profile", "profiles", multiple=True, metavar="NAME",
-    help="Also check what this eMSP cannot represent (a shipped profile such as plugsurfing, or "
-         "a .toml file; repeatable; [ocpi] profiles). See docs/profiles.md.")
+def _profile_option(name: str, note: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(name, "profiles", multiple=True, metavar="NAME",
+                        help=f"Also check what this eMSP cannot represent {note}. See "
+                             "docs/profiles.md.")
 
 
-EMSP_PROFILE_OPTION = click.option(
-    "--emsp-profile", "profiles", multiple=True, metavar="NAME",
-    help="Also check what this eMSP cannot represent, in the report (as validate/build "
-         "--profile; here --profile is the AWS profile). See docs/profiles.md.")
+PROFILE_OPTION = _profile_option("--profile", "(a shipped profile such as plugsurfing, or a "
+                                 ".toml file; repeatable; [ocpi] profiles)")
+
+
+EMSP_PROFILE_OPTION = _profile_option("--emsp-profile", "in the report (as validate/build "
+                                      "--profile; here --profile is the AWS profile)")
 
 
 def _ocpi(pull: dict[str, Any], profiles: tuple[str, ...]) -> dict[str, Any]:

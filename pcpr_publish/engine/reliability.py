@@ -84,19 +84,34 @@ def compute(state: State, target: str, start: float, end: float, now: float | No
     return doc
 
 
+def last_figures(state: State, target: str, now: float,
+                 every: float = RECOMPUTE_EVERY) -> tuple[dict[str, Any] | None, bool]:
+    """The stored figures of the current calendar year (None when there are none), and whether
+    they are due to be computed again (older than ``every`` seconds, or missing)."""
+    cached = state.report(target, REPORT_NAME)
+    if cached is None:
+        return None, True
+    doc = orjson.loads(cached[1]) or None
+    if doc is not None and doc.get("period", {}).get("from") != rfc3339(year_start(now)):
+        doc = None  # a new year: last year's figures are not this year's
+    return doc, doc is None or not 0 <= now - epoch(cached[0]) < every
+
+
+def refresh(state: State, target: str, now: float) -> dict[str, Any] | None:
+    """Compute the calendar year so far and keep it (nothing is kept without a history: it is
+    computed again next time, cheaply then)."""
+    doc = compute(state, target, year_start(now), now, now)
+    if doc is not None:
+        state.put_report(target, REPORT_NAME, rfc3339(now), orjson.dumps(doc))
+    return doc
+
+
 def for_publish(state: State, target: str, now: float | None = None,
                 every: float = RECOMPUTE_EVERY) -> dict[str, Any] | None:
     """The calendar year so far, recomputed at most every ``every`` seconds."""
     now = time.time() if now is None else now
-    cached = state.report(target, REPORT_NAME)
-    if cached is not None and 0 <= now - epoch(cached[0]) < every:
-        doc = orjson.loads(cached[1])
-        if doc.get("period", {}).get("from") == rfc3339(year_start(now)):
-            return doc
-    doc = compute(state, target, year_start(now), now, now)
-    if doc is not None:  # no history yet: computed again next run (it is cheap then)
-        state.put_report(target, REPORT_NAME, rfc3339(now), orjson.dumps(doc))
-    return doc
+    doc, due = last_figures(state, target, now, every)
+    return refresh(state, target, now) if due else doc
 
 
 class BackgroundReliability:
@@ -116,23 +131,14 @@ class BackgroundReliability:
     def _run(self, now: float) -> None:
         try:
             with open_state(self.url) as state:
-                doc = compute(state, self.target, year_start(now), now, now)
-                if doc is not None:
-                    state.put_report(self.target, REPORT_NAME, rfc3339(now), orjson.dumps(doc))
+                refresh(state, self.target, now)
             self.error = None
         except Exception as exc:  # noqa: BLE001 - retried when next due; the cycle goes on
             self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
     def current(self, state: State, now: float | None = None) -> dict[str, Any] | None:
         now = time.time() if now is None else now
-        cached = state.report(self.target, REPORT_NAME)
-        doc = None
-        due = True
-        if cached is not None:
-            doc = orjson.loads(cached[1]) or None
-            if doc is not None and doc.get("period", {}).get("from") != rfc3339(year_start(now)):
-                doc = None  # a new year: last year's figures are not this year's
-            due = not (0 <= now - epoch(cached[0]) < self.every) or doc is None
+        doc, due = last_figures(state, self.target, now, self.every)
         if due and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._run, args=(now,), daemon=True,
                                             name="pcpr-reliability")

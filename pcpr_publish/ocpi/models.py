@@ -67,25 +67,30 @@ class Price(OcpiModel):
     incl_vat: NonNegativeNumber | None = None
 
 
-class GeoLocation(OcpiModel):
-    """WGS 84 position. Strings, 5-7 decimals, and (our addition) a range check."""
+class CoordinatesInRange(OcpiModel):
+    """Our addition to every OCPI version's GeoLocation: latitude and longitude in range (the
+    patterns alone allow 99.5 degrees of latitude)."""
 
-    latitude: Pattern(10, LATITUDE_PATTERN)
-    longitude: Pattern(11, LONGITUDE_PATTERN)
-
-    @field_validator("latitude")
+    @field_validator("latitude", check_fields=False)
     @classmethod
     def _lat_range(cls, v: str) -> str:
         if abs(Decimal(v)) > 90:
             raise ValueError("latitude must be between -90 and 90")
         return v
 
-    @field_validator("longitude")
+    @field_validator("longitude", check_fields=False)
     @classmethod
     def _lon_range(cls, v: str) -> str:
         if abs(Decimal(v)) > 180:
             raise ValueError("longitude must be between -180 and 180")
         return v
+
+
+class GeoLocation(CoordinatesInRange):
+    """WGS 84 position. Strings, 5-7 decimals, and (our addition) a range check."""
+
+    latitude: Pattern(10, LATITUDE_PATTERN)
+    longitude: Pattern(11, LONGITUDE_PATTERN)
 
 
 class AdditionalGeoLocation(GeoLocation):

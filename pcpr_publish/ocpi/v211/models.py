@@ -35,12 +35,11 @@ of each class below is the order of the 2.1.1 property table.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Generic, TypeVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from pcpr_publish.ocpi.models import OcpiModel
+from pcpr_publish.ocpi.models import CoordinatesInRange, OcpiModel
 from pcpr_publish.ocpi.types import (
     DATE_PATTERN,
     INT_MAX,
@@ -92,25 +91,11 @@ class DisplayText(OcpiModel):
     text: String(512)
 
 
-class GeoLocation(OcpiModel):
+class GeoLocation(CoordinatesInRange):
     """WGS 84 position: strings with exactly 6 decimals (and, our addition, in range)."""
 
     latitude: Pattern(10, LATITUDE_PATTERN)
     longitude: Pattern(11, LONGITUDE_PATTERN)
-
-    @field_validator("latitude")
-    @classmethod
-    def _lat_range(cls, v: str) -> str:
-        if abs(Decimal(v)) > 90:
-            raise ValueError("latitude must be between -90 and 90")
-        return v
-
-    @field_validator("longitude")
-    @classmethod
-    def _lon_range(cls, v: str) -> str:
-        if abs(Decimal(v)) > 180:
-            raise ValueError("longitude must be between -180 and 180")
-        return v
 
 
 class AdditionalGeoLocation(GeoLocation):
