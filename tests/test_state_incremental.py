@@ -339,3 +339,99 @@ def test_the_state_file_is_private_and_never_inside_the_published_folder(tmp_pat
     with pytest.raises(InputError, match="must not lie inside the published output"):
         publish(tmp_path, doc, tmp_path / "site", f"sqlite:///{inside}")
     assert not inside.exists()
+
+
+def _watch(tmp_path: Path, doc: dict[str, Any], url: str | None, overlay: Path) -> Any:
+    from pcpr_publish.engine.publisher import Publisher
+
+    overlay.write_text("{}")
+    path = write_export(tmp_path / "export.json", doc)
+    return Publisher([path], str(tmp_path / "site"),
+                     config_with(report=tmp_path / "r.json", state={"url": url or "none"}),
+                     RunOptions(guards=False, keep_state=True, live=True, statuses=str(overlay)))
+
+
+def test_a_watch_process_keeps_published_pages_as_hashes_and_reads_them_back_from_the_state(
+        tmp_path: Path, doc: dict[str, Any]) -> None:
+    """Issue 12 item 4: after a publish, no per-location page is held in memory; a page the
+    target lost is uploaded again from the state database, byte for byte."""
+    import os
+    import time
+
+    pub = _watch(tmp_path, doc, f"sqlite:///{tmp_path}/state.sqlite", tmp_path / "overlay.json")
+    first = pub.cycle()
+    assert first is not None
+    site = tmp_path / "site"
+    pages = [k for k in pub.last_site if k.startswith("locations/") and k.endswith(".html")]
+    assert len(pages) == len(first.dataset.locations)
+    assert not any(pub.last_site[k].in_memory for k in pages)
+    assert not any(isinstance(entry[3], bytes) for entry in pub.render_state.pages.locations.values())
+    # read back from the state: the bytes that were published
+    for key in pages[:5]:
+        assert pub.last_site[key].body == (site / key).read_bytes()
+    # a status change renders one location again; the others stay out of memory
+    uid = first.dataset.locations[3].evses[0].uid
+    (tmp_path / "overlay.json").write_text(json.dumps({uid: {"status": "out_of_order"}}))
+    os.utime(tmp_path / "overlay.json", (time.time() + 5, time.time() + 5))
+    second = pub.cycle()
+    assert second is not None and second.sites_rebuilt == 1
+    changed = f"locations/{first.dataset.locations[3].id}.html"
+    assert changed in {s.key for s in second.plan.uploads}
+    assert not any(pub.last_site[k].in_memory for k in pages)
+    # the target loses a page that did not change, and a publish fails: the retry lists the
+    # target and uploads the page again from the stored copy
+    lost = pages[0] if pages[0] != changed else pages[1]
+    body = (site / lost).read_bytes()
+    (site / lost).unlink()
+    pub._failed = True
+    pub.remote = None
+    third = pub.cycle()
+    assert third is not None and lost in {s.key for s in third.plan.uploads}
+    assert (site / lost).read_bytes() == body
+
+
+def test_a_page_whose_stored_copy_is_gone_fails_the_upload_with_one_line(
+        tmp_path: Path, doc: dict[str, Any]) -> None:
+    from pcpr_publish.errors import TargetError
+
+    url = f"sqlite:///{tmp_path}/state.sqlite"
+    pub = _watch(tmp_path, doc, url, tmp_path / "overlay.json")
+    assert pub.cycle() is not None
+    page = next(k for k in pub.last_site if k.startswith("locations/") and k.endswith(".html"))
+    with sqlite3.connect(tmp_path / "state.sqlite") as conn:
+        conn.execute("DELETE FROM pcpr_sites")
+    (tmp_path / "site" / page).unlink()
+    pub._failed = True
+    pub.remote = None
+    with pytest.raises(TargetError) as info:
+        pub.cycle()
+    assert page in str(info.value) and "\n" not in str(info.value)
+    assert "state database has no page" in str(info.value)
+
+
+def test_without_a_state_database_a_watch_process_keeps_its_pages(tmp_path: Path, doc: dict[str, Any]) -> None:
+    pub = _watch(tmp_path, doc, None, tmp_path / "overlay.json")
+    assert pub.cycle() is not None
+    pages = [k for k in pub.last_site if k.startswith("locations/") and k.endswith(".html")]
+    assert pages and all(pub.last_site[k].in_memory for k in pages)
+
+
+def test_a_recalled_run_holds_no_recalled_page(tmp_path: Path, doc: dict[str, Any]) -> None:
+    from pcpr_publish.engine.publisher import Publisher
+
+    state = f"sqlite:///{tmp_path}/state.sqlite"
+    publish(tmp_path, doc, tmp_path / "site", state)
+    later = changed_export(doc)
+    path = write_export(tmp_path / "export.json", later)
+    pub = Publisher([path], str(tmp_path / "site"),
+                    config_with(report=tmp_path / "r.json", state={"url": state}),
+                    RunOptions(guards=False, keep_state=False))
+    result = pub.cycle()
+    assert result is not None and result.state.startswith("used")
+    pages = pub.render_state.pages
+    # only the pages of the sites built again were rendered; the others came as hashes from
+    # the manifest and stayed so, and after the publish no page is held at all
+    assert 0 < pages.misses <= result.sites_rebuilt
+    assert pages.hits == len(result.dataset.locations) - pages.misses
+    assert not any(f.in_memory for k, f in result.site.items()
+                   if k.startswith("locations/") and k.endswith(".html"))

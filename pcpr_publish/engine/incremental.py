@@ -13,6 +13,11 @@ published since, a run was cut short) the run builds everything, reads what the 
 as it always did, and replaces the target's cached sites: losing or confusing the state costs
 time, never correctness.
 
+Pages are not all kept in memory: once a publish is recorded, every per-location page is
+held as its hash and size only (:class:`~pcpr_publish.render.sitefile.StoredBody`), and read
+back from the state database in the rare case it must be uploaded again unchanged (a target
+that lost it). A recalled run never holds the recalled pages at all.
+
 Results are stored with :mod:`pickle` (compressed): the state database is trusted like the
 configuration file — whoever can write it can run code as pcpr (docs/state.md).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,11 +46,11 @@ from pcpr_publish.pipeline.v211 import V211State
 from pcpr_publish.render.html import templates_dir
 from pcpr_publish.render.json_feeds import TARIFFS_FEED
 from pcpr_publish.render.site import RenderState
-from pcpr_publish.render.sitefile import SiteFile
+from pcpr_publish.render.sitefile import SiteFile, StoredBody, StoredBodyError
 from pcpr_publish.state import PublishRecord, State, TargetRecord, days_ago
 
 #: Bump when the pickled memo's shape changes: older rows are then ignored (rebuilt).
-MEMO_FORMAT = 2
+MEMO_FORMAT = 3
 
 
 @lru_cache(maxsize=1)
@@ -110,12 +116,15 @@ class Recall:
 
 
 #: What a memo holds besides the site result: the per-location JSON, the page entry
-#: (hours key, view, bytes) and the 2.1.1 entry (model or None, what was not carried, bytes).
+#: (hours key, view, bytes) and the 2.1.1 entry (published rendition or None, what was not
+#: carried).
 Memo = tuple[SiteResult, "bytes | None", "tuple[Any, ...] | None", "tuple[Any, ...] | None"]
 
 
 def _pack(result: SiteResult, json_body: bytes | None, page: tuple[Any, ...] | None,
           v211: tuple[Any, ...] | None) -> bytes:
+    if page is not None and isinstance(page[-1], StoredBody):
+        page = (*page[:-1], page[-1].read())  # the memo holds the bytes themselves
     return zlib.compress(pickle.dumps((MEMO_FORMAT, result, json_body, page, v211), protocol=5), 1)
 
 
@@ -144,6 +153,22 @@ class SiteMemory:
         self._v211: dict[str, Any] = {}
         self._statuses: dict[str, str] | None = None  # uid → status as last recorded
         self._keys: set[str] = set()
+        self._read_lock = threading.Lock()  # pages are read back from upload threads
+
+    def page_body(self, site_key: str) -> bytes:
+        """The page bytes recorded for a site (a page that is not kept in memory)."""
+        with self._read_lock:
+            row = self.state.site(self.target, site_key)
+        memo = _unpack(row.result) if row is not None else None
+        if memo is None or memo[2] is None:
+            raise StoredBodyError(f"the state database has no page for site {site_key!r}")
+        body = memo[2][-1]
+        if not isinstance(body, bytes):
+            raise StoredBodyError(f"the state database has no page for site {site_key!r}")
+        return body
+
+    def _stored_page(self, site_key: str, sha256: str, size: int) -> StoredBody:
+        return StoredBody(sha256, size, lambda: self.page_body(site_key))
 
     def recall(self, raw_manifest: bytes | None, pending: bytes | None) -> Recall:
         """Whether the state matches what the target holds (nothing is loaded yet: a run with
@@ -166,9 +191,12 @@ class SiteMemory:
         return recall
 
     def load(self, cache: BuildCache, render: RenderState | None,
-             v211: V211State | None = None) -> Recall:
+             v211: V211State | None = None, remote: dict[str, Any] | None = None) -> Recall:
         """Seed ``cache`` (and ``render``) with every site of a trusted recall; without one,
-        start an empty fingerprint cache (this run's sites will all be recorded)."""
+        start an empty fingerprint cache (this run's sites will all be recorded).
+
+        ``remote`` is the target's manifest (key → entry with ``sha256`` and ``size``): a
+        recalled page whose key it lists is kept as that hash and size, not as bytes."""
         cache.memos = {}
         recall = self.recalled
         assert recall is not None
@@ -207,16 +235,39 @@ class SiteMemory:
                 render.json[loc.id] = (loc, json_body)
                 self._json[loc.id] = json_body
             if page is not None:
+                entry = remote.get(page[1].key) if remote is not None else None
+                if entry is not None and entry.size == len(page[2]):
+                    page = (*page[:2], self._stored_page(row.site_key, entry.sha256, entry.size))
                 render.pages.locations[loc.id] = (loc, *page)
                 self._pages[loc.id] = page[2]
             if entry211 is not None and v211 is not None:
-                model211, gaps, body211 = entry211
-                v211.locations[loc.id] = (loc, model211, gaps)
-                self._v211[loc.id] = model211
-                if model211 is not None and body211 is not None:
-                    render.json211[model211.id] = (model211, body211)
+                out211, gaps = entry211
+                v211.locations[loc.id] = (loc, out211, gaps)
+                self._v211[loc.id] = out211
         recall.sites = len(cache.memos)
         return recall
+
+    def _release_pages(self, cache: BuildCache, render: RenderState,
+                       site: dict[str, SiteFile]) -> None:
+        """Now that the state holds every page of this publish, keep pages as hash and size
+        only (in the page cache and in the site the next cycle reuses)."""
+        assert cache.memos is not None
+        skeys = {r.location.id: k for k, (_fp, r) in cache.memos.items()
+                 if r.location is not None and k in cache.seen}
+        pages = render.pages.locations
+        for loc_id, entry in pages.items():
+            body = entry[3]
+            skey = skeys.get(loc_id)
+            key = entry[2].key
+            f = site.get(key)
+            if isinstance(body, StoredBody) or skey is None or f is None or f.data is not body:
+                continue
+            stored = self._stored_page(skey, f.sha256, f.size)
+            pages[loc_id] = (*entry[:3], stored)
+            lean = f.stored(stored)
+            site[key] = lean
+            if render.files.get(key) is f:
+                render.files[key] = lean
 
     def forget_in_memory(self) -> None:
         """A publish failed part-way: what is in memory may not be what the target holds, so
@@ -236,7 +287,6 @@ class SiteMemory:
         changed: dict[str, tuple[str, bytes]] = {}
         json_cache = render.json if render is not None else {}
         pages = render.pages.locations if render is not None else {}
-        json211 = render.json211 if render is not None else {}
         locs211 = v211.locations if v211 is not None else {}
         for skey in cache.seen:
             fp, result = cache.memos[skey]
@@ -248,9 +298,7 @@ class SiteMemory:
             entry211 = None
             hit211 = locs211.get(loc.id) if loc is not None else None
             if hit211 is not None and hit211[0] is loc:
-                model211, gaps = hit211[1], hit211[2]
-                body = json211.get(model211.id) if model211 is not None else None
-                entry211 = (model211, gaps, body[1] if body is not None and body[0] is model211 else None)
+                entry211 = (hit211[1], hit211[2])
             rerendered = loc is not None and (
                 (json_body is not None and self._json.get(loc.id) is not json_body)
                 or (page is not None and self._pages.get(loc.id) is not page[2])
@@ -293,6 +341,8 @@ class SiteMemory:
             prune_before=days_ago(self.retention_days, finished_at) if self.retention_days else None,
         )
         run_id = self.state.record_publish(rec)
+        if render is not None:
+            self._release_pages(cache, render, site)
         # What is in memory is now what the target holds: later cycles of this process go on
         # from here without reading the state again.
         self._keys = set(cache.seen)

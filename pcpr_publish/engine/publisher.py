@@ -331,7 +331,8 @@ class Publisher:
                         return self._unchanged(reason, recall.record, timings)
                 elif recall.trusted:
                     recall.trusted, recall.why = False, "the target's manifest cannot be read"
-                self.memory.load(self.build_cache, self.render_state, self.v211_state)
+                self.memory.load(self.build_cache, self.render_state, self.v211_state,
+                                 remote if recalled else None)
                 if recalled:
                     self.previous = recall.previous
                     self._bridged = recall.bridged

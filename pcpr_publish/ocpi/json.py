@@ -17,6 +17,7 @@ import orjson
 from pydantic import BaseModel
 
 from pcpr_publish.common.decimals import plain
+from pcpr_publish.common.sized import right_sized
 
 DATA_PREFIX = b'{"data":'
 
@@ -28,8 +29,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON with exact decimals."""
-    return orjson.dumps(value, default=_default)
+    """Compact JSON with exact decimals (right-sized: callers keep these bytes)."""
+    return right_sized(orjson.dumps(value, default=_default))
 
 
 def object_bytes(model: BaseModel) -> bytes:
@@ -39,7 +40,7 @@ def object_bytes(model: BaseModel) -> bytes:
 
 def canonical_content(data: Any) -> bytes:
     """Comparable form of a published object, without any ``last_updated`` (rule 8)."""
-    return orjson.dumps(_strip_last_updated(data), option=orjson.OPT_SORT_KEYS)
+    return right_sized(orjson.dumps(_strip_last_updated(data), option=orjson.OPT_SORT_KEYS))
 
 
 def _strip_last_updated(value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from pcpr_publish.common.sized import right_sized
 from pcpr_publish.ocpi import models as ocpi
 from pcpr_publish.ocpi.json import canonical_content, object_bytes
 
@@ -50,7 +51,7 @@ class Previous:
             while data:  # pop as we go, so the parsed feed shrinks while the bytes grow
                 obj = data.pop()
                 if isinstance(obj, dict) and isinstance(obj.get("id"), str):
-                    target[obj["id"].casefold()] = orjson.dumps(obj)
+                    target[obj["id"].casefold()] = right_sized(orjson.dumps(obj))
             del doc, data
         return prev
 

@@ -7,16 +7,20 @@ with how many objects it concerns and an example, so a national feed does not pr
 per connector; the per-object list is what an eMSP profile check reports (docs/profiles.md).
 
 Down-mapping is cached per Location by model identity (a long-running publisher, or Locations
-recalled from the state database), so a status change maps one Location again, not all.
+recalled from the state database), so a status change maps one Location again, not all. What is
+kept of a mapped Location is only what is published (its file's bytes, id, ``last_updated`` and
+the tariff ids it names), never the 2.1.1 model: at national scale the models alone took more
+memory than everything else a watch process keeps.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pcpr_publish.notices import OCPI211_NOT_CARRIED, Action, Notice
+from pcpr_publish.ocpi.json import envelope, object_bytes
 from pcpr_publish.ocpi.v211 import downmap
 from pcpr_publish.ocpi.v211.downmap import NotCarried
 
@@ -31,13 +35,30 @@ def placed(where: str, gap: NotCarried) -> NotCarried:
     return dataclasses.replace(gap, path=where + gap.path[1:])
 
 
-#: location id → (the 2.2.1 model mapped, its 2.1.1 model or None, what was not carried).
-V211Cache = dict[str, tuple[Any, Any, list[NotCarried]]]
+class Located211(NamedTuple):
+    """One Location as published in 2.1.1: ``body`` is the bytes of its file
+    (``ocpi/2.1.1/locations/<id>.json``, an OCPI envelope), whose ``data`` the feed repeats."""
+
+    id: str
+    last_updated: str
+    body: bytes
+    #: Case-folded ids of the Tariffs its Connectors name.
+    tariff_ids: frozenset[str]
+
+    @classmethod
+    def of(cls, model: Any) -> Located211:
+        return cls(model.id, model.last_updated, envelope(object_bytes(model), model.last_updated),
+                   frozenset(c.tariff_id.casefold() for e in model.evses or ()
+                             for c in e.connectors if c.tariff_id))
+
+
+#: location id → (the 2.2.1 model mapped, its 2.1.1 rendition or None, what was not carried).
+V211Cache = dict[str, tuple[Any, "Located211 | None", list[NotCarried]]]
 
 
 @dataclass
 class Rendition211:
-    locations: list[Any]
+    locations: list[Located211]
     tariffs: list[Any]
     #: (where in the published 2.2.1 feed, entry with its path inside the object): a national
     #: feed has a hundred thousand of them, so the full paths are made only when shown.
@@ -82,15 +103,15 @@ def rendition_211(dataset: Any, state: V211State | None = None) -> Rendition211:
         if hit is not None and hit[0] is loc:
             out211, notes = hit[1], hit[2]
         else:
-            out211, notes = downmap.location_211(loc, tariff_ids=ids)
+            model, notes = downmap.location_211(loc, tariff_ids=ids)
+            out211 = Located211.of(model) if model is not None else None
         fresh[loc.id] = (loc, out211, notes)
         if notes:
             where = f"{LOCATIONS_FILE} $.data[{i}]"
             gaps += [(where, n) for n in notes]
         if out211 is not None:
             locations.append(out211)
-            used |= {c.tariff_id.casefold() for e in out211.evses or () for c in e.connectors
-                     if c.tariff_id}
+            used |= out211.tariff_ids
     if state is not None:
         state.locations = fresh
     tariffs = []

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pcpr_publish.ocpi.json import dumps, envelope, list_envelope, object_bytes
+from pcpr_publish.ocpi.json import (
+    DATA_PREFIX,
+    dumps,
+    envelope,
+    envelope_suffix_len,
+    list_envelope,
+    object_bytes,
+)
 from pcpr_publish.pipeline.v211 import rendition_211
 from pcpr_publish.render.json_feeds import (
     LOCATION_FEED,
@@ -48,33 +55,25 @@ VERSION_DETAILS = FileKind("OCPI version details", refers_to=(
     LOCATION_FEED, TARIFF_FEED, LOCATION_FEED_211, TARIFF_FEED_211))
 VERSIONS_KIND = FileKind("OCPI versions", refers_to=(VERSION_DETAILS,))
 
-#: location id → (the 2.1.1 model written, its file bytes), reused for the same model object.
-Json211Cache = dict[str, tuple[Any, bytes]]
-
-
 def published_versions(config: Any) -> list[str]:
     return list(getattr(getattr(config, "ocpi", None), "versions", None) or ["2.2.1"])
 
 
-def render_211(dataset: Any, config: Any, cache: Json211Cache | None = None) -> Rendered:
-    """The 2.1.1 files (when ``[ocpi] versions`` lists 2.1.1) and the versions endpoint."""
+def render_211(dataset: Any, config: Any) -> Rendered:
+    """The 2.1.1 files (when ``[ocpi] versions`` lists 2.1.1) and the versions endpoint.
+
+    Each Location's file bytes come made (and cached) by the rendition; the feed repeats them
+    as views into those files rather than as second copies."""
     files = Rendered()
     versions = published_versions(config)
     stamp = dataset.exported_at
     if "2.1.1" in versions:
         rendition = getattr(dataset, "v211", None) or rendition_211(dataset)
-        fresh: Json211Cache = {}
-        bodies: list[bytes] = []
+        bodies: list[memoryview] = []
         for loc in rendition.locations:
-            hit = cache.get(loc.id) if cache is not None else None
-            data = hit[1] if hit is not None and hit[0] is loc else object_bytes(loc)
-            fresh[loc.id] = (loc, data)
-            bodies.append(data)
-            files.add(f"{V211_DIR}/{location_key(loc.id)}", envelope(data, loc.last_updated),
-                      LOCATION_OBJECT_211)
-        if cache is not None:
-            cache.clear()
-            cache.update(fresh)
+            body = loc.body
+            bodies.append(memoryview(body)[len(DATA_PREFIX):len(body) - envelope_suffix_len(loc.last_updated)])
+            files.add(f"{V211_DIR}/{location_key(loc.id)}", body, LOCATION_OBJECT_211)
         files.add(LOCATIONS_211, list_envelope(
             bodies, newest((loc.last_updated for loc in rendition.locations), stamp)), LOCATION_FEED_211)
         files.add(TARIFFS_211, list_envelope(

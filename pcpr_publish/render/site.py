@@ -13,7 +13,7 @@ from typing import Any
 
 from pcpr_publish.render.html import PageCache, render_pages
 from pcpr_publish.render.json_feeds import GzipCache, RenderCache, render_json
-from pcpr_publish.render.ocpi211 import Json211Cache, render_211
+from pcpr_publish.render.ocpi211 import render_211
 from pcpr_publish.render.sitefile import Rendered, SiteFile, make_site
 
 
@@ -23,7 +23,6 @@ class RenderState:
 
     json: RenderCache = field(default_factory=dict)
     gzip: GzipCache = field(default_factory=GzipCache)
-    json211: Json211Cache = field(default_factory=dict)
     pages: PageCache = field(default_factory=PageCache)
     files: dict[str, SiteFile] = field(default_factory=dict)
 
@@ -37,7 +36,7 @@ def _json(dataset: Any, config: Any, state: RenderState | None, live: bool,
 
 def _ocpi211(dataset: Any, config: Any, state: RenderState | None, live: bool,
              so_far: Rendered) -> Rendered:
-    return render_211(dataset, config, state.json211 if state is not None else None)
+    return render_211(dataset, config)
 
 
 def _pages(dataset: Any, config: Any, state: RenderState | None, live: bool,

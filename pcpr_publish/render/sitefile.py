@@ -7,6 +7,10 @@ would unpack it on the fly and save JSON under a ``.gz`` name. Cache-Control is 
 everything, because everything carries availability or points at what does, and long only for
 fingerprinted static assets, whose names change when their bytes do.
 
+A file's bytes may also be kept elsewhere (:class:`StoredBody`: the state database holds every
+per-location page of the last publish): the file then carries only its hash and size, which is
+all the planner needs, and the bytes are read back only when they must be uploaded again.
+
 Every file also carries its :class:`FileKind`, declared by the renderer that made it: which
 other kinds of file it refers to (so the planner uploads it only after them), whether a
 transitional *bridge* body must be written first when it changes, and whether its removal counts
@@ -69,13 +73,39 @@ class FileKind:
         return f"FileKind({self.name!r})"
 
 
+class StoredBodyError(Exception):
+    """A stored body could not be read back, or is not the bytes it was recorded as."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredBody:
+    """The bytes of a file that a long-running publisher does not keep in memory: their
+    SHA-256 and size, and how to read them again (from the state database). A watch process at
+    national scale would otherwise hold every page it published, most of which never change."""
+
+    sha256: str
+    size: int
+    load: Callable[[], bytes]
+
+    def read(self) -> bytes:
+        body = self.load()
+        if len(body) != self.size or hashlib.sha256(body).hexdigest() != self.sha256:
+            raise StoredBodyError("the stored copy differs from what was published")
+        return body
+
+
+def body_bytes(body: bytes | StoredBody) -> bytes:
+    return body.read() if isinstance(body, StoredBody) else body
+
+
 @dataclass
 class Rendered:
-    """What a renderer returns: bytes per key, each with its kind. Keys are unique."""
+    """What a renderer returns: bytes (or a :class:`StoredBody`) per key, each with its kind.
+    Keys are unique."""
 
-    files: dict[str, tuple[bytes, FileKind]] = field(default_factory=dict)
+    files: dict[str, tuple[bytes | StoredBody, FileKind]] = field(default_factory=dict)
 
-    def add(self, key: str, body: bytes, kind: FileKind) -> None:
+    def add(self, key: str, body: bytes | StoredBody, kind: FileKind) -> None:
         if key in self.files:
             raise ValueError(f"two renderers produced {key!r}")
         self.files[key] = (body, kind)
@@ -85,13 +115,13 @@ class Rendered:
             self.add(key, body, kind)
 
     def bodies(self) -> dict[str, bytes]:
-        return {k: b for k, (b, _kind) in self.files.items()}
+        return {k: body_bytes(b) for k, (b, _kind) in self.files.items()}
 
     def __contains__(self, key: object) -> bool:
         return key in self.files
 
     def __getitem__(self, key: str) -> bytes:
-        return self.files[key][0]
+        return body_bytes(self.files[key][0])
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.files)
@@ -121,16 +151,35 @@ UNCLASSIFIED = FileKind("unclassified")
 
 @dataclass(frozen=True, slots=True)
 class SiteFile:
+    """One file of the site: ``data`` is its bytes, or a :class:`StoredBody` read on demand
+    (``body``); ``sha256`` and ``size`` never need the bytes."""
+
     key: str
-    body: bytes
+    data: bytes | StoredBody
     content_type: str
     cache_control: str
     sha256: str
     kind: FileKind = UNCLASSIFIED
 
     @property
+    def body(self) -> bytes:
+        data = self.data
+        return data.read() if isinstance(data, StoredBody) else data
+
+    @property
     def size(self) -> int:
-        return len(self.body)
+        data = self.data
+        return data.size if isinstance(data, StoredBody) else len(data)
+
+    @property
+    def in_memory(self) -> bool:
+        return not isinstance(self.data, StoredBody)
+
+    def stored(self, body: StoredBody) -> SiteFile:
+        """The same file, its bytes left to ``body`` (which must give them back exactly)."""
+        assert body.sha256 == self.sha256 and body.size == self.size
+        return SiteFile(self.key, body, self.content_type, self.cache_control, self.sha256,
+                        self.kind)
 
 
 def site_file(key: str, body: bytes, kind: FileKind = UNCLASSIFIED, *,
@@ -159,7 +208,14 @@ def make_site(
     for key in sorted(pairs):
         body, kind = pairs[key]
         old = reuse.get(key) if reuse else None
-        if old is not None and old.kind is kind and (old.body is body or old.body == body):
+        if isinstance(body, StoredBody):
+            if old is not None and old.kind is kind and old.data is body:
+                site[key] = old
+            else:
+                site[key] = SiteFile(key, body, content_type(key), cache_control(key, max_age),
+                                     body.sha256, kind)
+        elif old is not None and old.kind is kind and old.in_memory and (
+                old.data is body or old.data == body):
             site[key] = old
         else:
             site[key] = site_file(key, body, kind, max_age=max_age)

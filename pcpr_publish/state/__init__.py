@@ -153,6 +153,12 @@ class State:
                                 "WHERE target = ?", (target,)):
             yield SiteRow(r[0], r[1], _bytes(r[2]) or b"")
 
+    def site(self, target: str, site_key: str) -> SiteRow | None:
+        """One cached site of ``target`` (to read back a page that is not kept in memory)."""
+        rows = self.db.execute("SELECT site_key, fingerprint, result FROM pcpr_sites "
+                               "WHERE target = ? AND site_key = ?", (target, site_key))
+        return SiteRow(rows[0][0], rows[0][1], _bytes(rows[0][2]) or b"") if rows else None
+
     def site_count(self, target: str) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM pcpr_sites WHERE target = ?", (target,))[0][0])
 

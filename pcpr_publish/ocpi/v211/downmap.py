@@ -53,7 +53,7 @@ from pcpr_publish.ocpi.v211 import models as v211
 # ---- what is reported ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotCarried:
     """One 2.2.1 value (or object) the 2.1.1 rendition does not carry as it is.
 
@@ -71,6 +71,12 @@ class NotCarried:
     field: str
     value: Any
     reason: str
+
+    def __post_init__(self) -> None:
+        # A national rendition keeps hundreds of thousands of these (per Location, between
+        # cycles); the few distinct kinds, fields and reasons are stored once.
+        for name in ("kind", "field", "reason"):
+            object.__setattr__(self, name, sys.intern(getattr(self, name)))
 
 
 # ---- the table ----------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from pcpr_publish.common.sized import right_sized
 from pcpr_publish.common.dates import format_datetime, parse_datetime
 from pcpr_publish.errors import PcprError
 from pcpr_publish.notices import Notice, Report
@@ -86,7 +87,7 @@ class PulledSet:
         for page in pages:
             bucket = made.objects.setdefault(page.kind, {})
             for obj in _objects(page.body):
-                bucket.setdefault(object_key(obj), []).append(orjson.dumps(obj))
+                bucket.setdefault(object_key(obj), []).append(right_sized(orjson.dumps(obj)))
         return made
 
     def merge(self, pages: Iterable[Any]) -> int:
@@ -96,7 +97,7 @@ class PulledSet:
             bucket = self.objects.setdefault(page.kind, {})
             for obj in _objects(page.body):
                 key = object_key(obj)
-                raw = orjson.dumps(obj)
+                raw = right_sized(orjson.dumps(obj))
                 if bucket.get(key) == [raw] or (key[0] == "sha256" and key in bucket):
                     continue
                 bucket[key] = [raw]  # an existing key keeps its place: the order is stable
