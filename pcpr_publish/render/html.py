@@ -519,8 +519,12 @@ class Fragments:
     """Pieces of HTML that repeat across thousands of pages (prices, connectors, opening hours,
     badges), rendered once per distinct value. Values are escaped by the macros that make them."""
 
-    def __init__(self, macros: Any) -> None:
+    def __init__(self, macros: Any, results: dict[str, tuple[Any, Markup]] | None = None) -> None:
         self.m = macros
+        #: location id → (its view, its entry in the finder's lists): kept between renders by
+        #: a long-running publisher, so re-rendering a list page for one changed location does
+        #: not render its 250 other entries again.
+        self.results: dict[str, tuple[Any, Markup]] = results if results is not None else {}
         self._price: dict[str, Markup] = {}
         self._connector: dict[tuple[Any, ...], Markup] = {}
         self._hours: dict[w.HoursText, Markup] = {}
@@ -547,6 +551,15 @@ class Fragments:
             hit = self._hours[h] = Markup(self.m.hours(h))
         return hit
 
+    def result(self, v: LocationView) -> Markup:
+        """A location's entry in the finder's lists (reused for the very same view)."""
+        hit = self.results.get(v.id)
+        if hit is not None and hit[0] is v:
+            return hit[1]
+        html = Markup(self.m.result(v, ""))
+        self.results[v.id] = (v, html)
+        return html
+
     def badge(self, text: str, cls: str) -> Markup:
         hit = self._badge.get((text, cls))
         if hit is None:
@@ -568,6 +581,8 @@ class PageCache:
     fingerprint: Any = None
     locations: dict[str, tuple[Any, tuple[bool, ...], LocationView, bytes]] = field(default_factory=dict)
     lists: dict[str, tuple[tuple[Any, ...], bytes]] = field(default_factory=dict)
+    #: location id → (view, its finder list entry): see :attr:`Fragments.results`.
+    results: dict[str, tuple[Any, Markup]] = field(default_factory=dict)
     #: (the figures' generated_at, reliability.json bytes, reliability.html bytes): the figures
     #: change at most hourly, so a status change does not render a national table again.
     reliability: tuple[str, bytes, bytes] | None = None
@@ -763,9 +778,10 @@ def page_context(dataset: Any, config: Any, cache: PageCache | None, *,
         cache.fingerprint = fingerprint
         cache.locations.clear()
         cache.lists.clear()
+        cache.results.clear()
         cache.reliability = None
     return PageContext(env, brand, dataset, config, cache, assets, tariff_map, types, counts, site,
-                       Fragments(env.globals["m"]))
+                       Fragments(env.globals["m"], cache.results if cache is not None else None))
 
 
 # -- the page families, one function each -------------------------------------------------------
@@ -832,7 +848,7 @@ def finder_pages(ctx: PageContext, out: Rendered) -> None:
         else:
             groups = town_groups(page, previous_city)
             body = index_tpl.render(
-                site=ctx.site, root="", page="finder", views=page, number=n, pager=pager,
+                site=ctx.site, root="", page="finder", views=page, number=n, pager=pager, frag=ctx.frag,
                 groups=groups, letters=jump_letters(groups),
                 jump=len(groups) >= TOWN_JUMP_MIN,
                 canonical=ctx.canonical("" if n == 1 else key),
@@ -841,6 +857,8 @@ def finder_pages(ctx: PageContext, out: Rendered) -> None:
         out.add(key, body, TOP_PAGE)
     if cache is not None:
         cache.lists = lists
+        results = ctx.frag.results  # only the entries of locations still listed
+        cache.results = {v.id: results[v.id] for v in ctx.views if v.id in results}
     ctx.pages = pages
 
 

@@ -25,7 +25,7 @@ from pcpr_publish.ocpi.json import (
     list_envelope,
     object_bytes,
 )
-from pcpr_publish.render.sitefile import FileKind, Rendered, SiteFile
+from pcpr_publish.render.sitefile import FileKind, PendingBody, Rendered, SiteFile, body_bytes
 
 LOCATIONS_FEED = "locations.json"
 #: The Location Data Link's exact bytes, gzip-compressed (a download about 13 times smaller).
@@ -160,7 +160,7 @@ class GzipCache:
     feed's bytes alone does not compress them again."""
 
     feed: bytes | None = None
-    compressed: bytes | None = None
+    compressed: bytes | PendingBody | None = None
 
 
 def render_json(
@@ -193,12 +193,14 @@ def render_json(
                          newest((loc.last_updated for loc in locations), fallback_timestamp))
     files.add(LOCATIONS_FEED, feed, LOCATION_FEED)
     # Compress only when the feed's bytes changed since the last render (watch mode); the same
-    # bytes object is then reused, which also spares make_site hashing it again.
+    # bytes object is then reused, which also spares make_site hashing it again. Compression
+    # runs in a thread while the pages are rendered (zlib releases the GIL).
+    compressed: bytes | PendingBody
     if (gzip_cache is not None and gzip_cache.compressed is not None
             and (gzip_cache.feed is feed or gzip_cache.feed == feed)):
-        compressed = gzip_cache.compressed
+        compressed = body_bytes(gzip_cache.compressed)
     else:
-        compressed = gzip_bytes(feed)
+        compressed = PendingBody(gzip_bytes, feed)
     if gzip_cache is not None:
         gzip_cache.feed, gzip_cache.compressed = feed, compressed
     files.add(LOCATIONS_FEED_GZIP, compressed, LOCATION_FEED_GZIP)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -94,8 +95,40 @@ class StoredBody:
         return body
 
 
-def body_bytes(body: bytes | StoredBody) -> bytes:
-    return body.read() if isinstance(body, StoredBody) else body
+class PendingBody:
+    """Bytes still being made in a thread of their own, for work that releases the GIL (zlib
+    compressing the national Location feed takes most of a second): the pages are rendered
+    meanwhile, and whoever needs the bytes first waits for them."""
+
+    __slots__ = ("_thread", "_result", "_error")
+
+    def __init__(self, make: Callable[..., bytes], *args: object) -> None:
+        self._result: bytes | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(make, args), daemon=True,
+                                        name="pcpr-render")
+        self._thread.start()
+
+    def _run(self, make: Callable[..., bytes], args: tuple[object, ...]) -> None:
+        try:
+            self._result = make(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the thread that waits
+            self._error = exc
+
+    def result(self) -> bytes:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+def body_bytes(body: bytes | StoredBody | PendingBody) -> bytes:
+    if isinstance(body, StoredBody):
+        return body.read()
+    if isinstance(body, PendingBody):
+        return body.result()
+    return body
 
 
 @dataclass
@@ -103,9 +136,9 @@ class Rendered:
     """What a renderer returns: bytes (or a :class:`StoredBody`) per key, each with its kind.
     Keys are unique."""
 
-    files: dict[str, tuple[bytes | StoredBody, FileKind]] = field(default_factory=dict)
+    files: dict[str, tuple[bytes | StoredBody | PendingBody, FileKind]] = field(default_factory=dict)
 
-    def add(self, key: str, body: bytes | StoredBody, kind: FileKind) -> None:
+    def add(self, key: str, body: bytes | StoredBody | PendingBody, kind: FileKind) -> None:
         if key in self.files:
             raise ValueError(f"two renderers produced {key!r}")
         self.files[key] = (body, kind)
@@ -207,6 +240,8 @@ def make_site(
     site: dict[str, SiteFile] = {}
     for key in sorted(pairs):
         body, kind = pairs[key]
+        if isinstance(body, PendingBody):
+            body = body.result()
         old = reuse.get(key) if reuse else None
         if isinstance(body, StoredBody):
             if old is not None and old.kind is kind and old.data is body:
