@@ -66,6 +66,7 @@ bench: install-test
 	$(PYTHON) bench/memory.py
 	$(PYTHON) bench/state.py
 	$(PYTHON) bench/reliability.py
+	$(PYTHON) bench/watch_memory.py
 
 clean:
 	rm -rf site site.report.json sample-export.json pcpr-report.json bench-results .pytest_cache

@@ -201,8 +201,13 @@ def make_plan(
         if plan.uploads or plan.deletes or manifest is None or set(known) != set(site) - {MANIFEST_KEY}:
             plan.steps.append(Step(MANIFEST_KEY, "upload", "manifest", mf.size))
     guarded = [k for k in plan.order.levels if k.shrink_guarded and k.owns is not None]
-    plan.remote_locations = sum(1 for k in remote_keys if _owned(k, guarded))
-    plan.local_locations = sum(1 for k, f in site.items() if f.kind.shrink_guarded)
+    # A key the site also has is owned by a guarded kind exactly when its file is of one (a
+    # kind owns the keys it makes); only keys the site no longer has are asked.
+    guarded_ids = {id(k) for k in guarded}
+    plan.remote_locations = sum(
+        1 for k in remote_keys
+        if (id(site[k].kind) in guarded_ids if k in site else _owned(k, guarded)))
+    plan.local_locations = sum(1 for f in site.values() if f.kind.shrink_guarded)
     plan.guarded = guarded
     return plan
 

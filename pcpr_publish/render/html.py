@@ -363,13 +363,27 @@ class LocationView:
 
 
 class _Types:
-    """Connector labels present in the data, in a stable, driver-friendly order."""
+    """Connector labels present in the data, in a stable, driver-friendly order.
 
-    def __init__(self, locations: list[ocpi.Location]) -> None:
-        labels = {
-            w.connector_label(c.standard, c.format)
-            for loc in locations for e in loc.evses or () for c in e.connectors
-        }
+    ``known`` (location id → (model, its labels)) is kept by a long-running publisher, so a
+    cycle looks only at the connectors of Locations built again."""
+
+    def __init__(self, locations: list[ocpi.Location],
+                 known: dict[str, tuple[Any, frozenset[str]]] | None = None) -> None:
+        labels: set[str] = set()
+        fresh: dict[str, tuple[Any, frozenset[str]]] = {}
+        for loc in locations:
+            hit = known.get(loc.id) if known is not None else None
+            if hit is not None and hit[0] is loc:
+                own = hit[1]
+            else:
+                own = frozenset(w.connector_label(c.standard, c.format)
+                                for e in loc.evses or () for c in e.connectors)
+            fresh[loc.id] = (loc, own)
+            labels |= own
+        if known is not None:
+            known.clear()
+            known.update(fresh)
         first = [t for t in _TYPE_ORDER if t in labels]
         self.labels = first + sorted(labels - set(first), key=str.casefold)
         self.index = {t: i for i, t in enumerate(self.labels)}
@@ -581,6 +595,8 @@ class PageCache:
     fingerprint: Any = None
     locations: dict[str, tuple[Any, tuple[bool, ...], LocationView, bytes]] = field(default_factory=dict)
     lists: dict[str, tuple[tuple[Any, ...], bytes]] = field(default_factory=dict)
+    #: location id → (model, its connector labels): see :class:`_Types`.
+    labels: dict[str, tuple[Any, frozenset[str]]] = field(default_factory=dict)
     #: location id → (view, its finder list entry): see :attr:`Fragments.results`.
     results: dict[str, tuple[Any, Markup]] = field(default_factory=dict)
     #: (the figures' generated_at, reliability.json bytes, reliability.html bytes): the figures
@@ -729,7 +745,7 @@ def page_context(dataset: Any, config: Any, cache: PageCache | None, *,
         tw = tariff_words(t)
         tariff_map[t.id] = tw
         tariff_map.setdefault(t.id.casefold(), tw)
-    types = _Types(dataset.locations)
+    types = _Types(dataset.locations, cache.labels if cache is not None else None)
     updated = newest(
         [loc.last_updated for loc in dataset.locations] + [t.last_updated for t in dataset.tariffs],
         now,

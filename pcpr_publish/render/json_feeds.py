@@ -13,6 +13,7 @@ import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -92,6 +93,7 @@ LOCATION_FEED = FileKind("location feed", refers_to=(TARIFF_FEED, LOCATION_OBJEC
 LOCATION_FEED_GZIP = FileKind("compressed location feed", refers_to=LOCATION_FEED.refers_to)
 
 
+@lru_cache(maxsize=1 << 18)
 def location_key(location_id: str) -> str:
     """``locations/<id>.json`` with the id percent-encoded as one path segment.
 
