@@ -30,6 +30,7 @@ import orjson
 
 from pcpr_publish.common.dates import parse_datetime
 from pcpr_publish.common.gcpause import gc_paused
+from pcpr_publish.common.memtrim import release_free_memory
 from pcpr_publish.config import Config, RunOptions
 from pcpr_publish.deploy.execute import DeployResult, execute
 from pcpr_publish.read.export import models as ex
@@ -272,8 +273,12 @@ class Publisher:
         if reason is None:
             return None
         self._failed = True
-        with gc_paused():
-            result = self._cycle(reason, dry_run)
+        try:
+            with gc_paused():
+                result = self._cycle(reason, dry_run)
+        finally:
+            if self.options.keep_state:
+                release_free_memory()  # a watch process does not keep a cycle's peak
         self._failed = False
         if result.deployed is not None:
             for hook in self.after_cycle:
