@@ -484,3 +484,21 @@ def test_a_shrink_in_small_steps_is_refused_once_it_adds_up(publish: Publisher, 
     # --allow-shrink publishes it and starts the memory afresh.
     publish(smaller, allow_shrink=True)
     assert json.loads(store.objects[MANIFEST_KEY][0])["recent_locations"] == [start - 3 * step]
+
+
+def test_a_manifest_joined_from_kept_pieces_is_byte_identical_to_one_built_whole() -> None:
+    from pcpr_publish.deploy.manifest import ManifestCache, manifest_entries, render_manifest
+
+    cache = ManifestCache()
+    files = {"index.html": b"<p>1</p>", 'locations/a"b\\c.json': b"{}", "locations/\u00e9t\u00e9.json": b"[]",
+             "assets/app.0123456789.js": b"x", "robots.txt": b"ok"}
+    site = kinded(files)
+    for recent in (None, [3, 4]):
+        assert render_manifest(site, recent, cache) == render_manifest(site, recent)
+    # a changed file, a new one and a removed one: only their pieces change
+    changed = kinded({**{k: v for k, v in files.items() if k != "robots.txt"},
+                      "index.html": b"<p>2</p>", "sitemap.xml": b"<x/>"})
+    reused = {k: site[k] if k in site and site[k].body == changed[k].body else changed[k] for k in changed}
+    assert render_manifest(reused, [5], cache) == render_manifest(reused, [5])
+    assert manifest_entries(reused, cache) == manifest_entries(reused)
+    assert parse_manifest(render_manifest(reused, None, cache)) == manifest_entries(reused)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from pcpr_publish.common.sized import right_sized
 from pcpr_publish.render.sitefile import FileKind, SiteFile, site_file
 
 MANIFEST_KEY = "_pcpr/manifest.json"
@@ -53,17 +54,65 @@ def parse_manifest(raw: bytes | None) -> dict[str, ManifestEntry] | None:
 RECENT = 10
 
 
-def render_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None) -> bytes:
-    files = {
-        key: {"sha256": f.sha256, "size": f.size, "content_type": f.content_type,
-              "cache_control": f.cache_control}
-        for key, f in sorted(site.items())
-        if key != MANIFEST_KEY
-    }
-    doc: dict[str, object] = {"format": MANIFEST_FORMAT, "files": files}
+def _entry_dict(f: SiteFile) -> dict[str, object]:
+    return {"sha256": f.sha256, "size": f.size, "content_type": f.content_type,
+            "cache_control": f.cache_control}
+
+
+class ManifestCache:
+    """The manifest's piece for each file, kept by a long-running publisher: a cycle reuses
+    the :class:`SiteFile` of every unchanged file, so only the changed files' pieces are made
+    again (a national site has 126,000 entries; building and sorting them all was a large part
+    of a status cycle)."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[str, tuple[SiteFile, bytes, ManifestEntry]] = {}
+
+    def pieces(self, site: Mapping[str, SiteFile]) -> list[tuple[str, bytes, ManifestEntry]]:
+        """(key, its ``"key":{…}`` JSON, its entry) for every file but the manifest, by key."""
+        fresh: dict[str, tuple[SiteFile, bytes, ManifestEntry]] = {}
+        out = []
+        for key in sorted(site):
+            if key == MANIFEST_KEY:
+                continue
+            f = site[key]
+            hit = self._pieces.get(key)
+            if hit is None or hit[0] is not f:
+                piece = orjson.dumps(key) + b":" + orjson.dumps(_entry_dict(f), option=orjson.OPT_SORT_KEYS)
+                hit = (f, right_sized(piece),
+                       ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control))
+            fresh[key] = hit
+            out.append((key, hit[1], hit[2]))
+        self._pieces = fresh
+        return out
+
+    def entries(self, site: Mapping[str, SiteFile]) -> dict[str, ManifestEntry]:
+        out = {}
+        for key, f in site.items():
+            if key == MANIFEST_KEY:
+                continue
+            hit = self._pieces.get(key)
+            out[key] = (hit[2] if hit is not None and hit[0] is f
+                        else ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control))
+        return out
+
+
+def render_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None,
+                    cache: ManifestCache | None = None) -> bytes:
+    """The manifest's bytes: ``{"files":{…},"format":…,"recent_locations":[…]}`` with sorted
+    keys, compact. With ``cache`` the files object is joined from kept pieces (same bytes)."""
+    if cache is None:
+        files = {key: _entry_dict(f) for key, f in sorted(site.items()) if key != MANIFEST_KEY}
+        doc: dict[str, object] = {"format": MANIFEST_FORMAT, "files": files}
+        if recent:
+            doc["recent_locations"] = recent[-RECENT:]
+        return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    parts = [b'{"files":{', b",".join(piece for _k, piece, _e in cache.pieces(site)),
+             b'},"format":', orjson.dumps(MANIFEST_FORMAT)]
     if recent:
-        doc["recent_locations"] = recent[-RECENT:]
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+        parts += [b',"recent_locations":', orjson.dumps(recent[-RECENT:])]
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 def parse_recent(raw: bytes | None) -> list[int]:
@@ -88,17 +137,21 @@ def next_recent(recent: list[int], count: int, *, reset: bool = False) -> list[i
     return out[-RECENT:]
 
 
-def with_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None) -> dict[str, SiteFile]:
+def with_manifest(site: Mapping[str, SiteFile], recent: list[int] | None = None,
+                  cache: ManifestCache | None = None) -> dict[str, SiteFile]:
     """The site plus its manifest (the manifest describes every other file, and remembers the
     location counts of the last publishes for the shrink guard)."""
-    body = render_manifest(site, recent)
+    body = render_manifest(site, recent, cache)
     out = dict(site)
     out[MANIFEST_KEY] = site_file(MANIFEST_KEY, body, MANIFEST, cache="no-cache")
     return out
 
 
-def manifest_entries(site: Mapping[str, SiteFile]) -> dict[str, ManifestEntry]:
+def manifest_entries(site: Mapping[str, SiteFile],
+                     cache: ManifestCache | None = None) -> dict[str, ManifestEntry]:
     """What the target holds after ``site`` was published (its manifest, as parsed)."""
+    if cache is not None:
+        return cache.entries(site)
     return {k: ManifestEntry(f.sha256, f.size, f.content_type, f.cache_control)
             for k, f in site.items() if k != MANIFEST_KEY}
 

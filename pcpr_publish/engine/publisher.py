@@ -37,6 +37,7 @@ from pcpr_publish.read.export import models as ex
 from pcpr_publish.deploy.manifest import (
     MANIFEST_KEY,
     PENDING_KEY,
+    ManifestCache,
     ManifestEntry,
     manifest_entries,
     next_recent,
@@ -211,6 +212,8 @@ class Publisher:
         self.remote: dict[str, ManifestEntry] | None = None  # what the target holds, when known
         self.previous: Previous | None = None
         self.last_site: dict[str, SiteFile] = {}
+        # Manifest pieces of unchanged files, between cycles (a one-shot run has one cycle).
+        self.manifest_cache: ManifestCache | None = ManifestCache() if self.options.keep_state else None
         self.recent: list[int] = []  # location counts of the last publishes (shrink guard)
         self._failed = False
         # --from-ocpi in a long-lived publisher: pulls again, by what changed, when one is due.
@@ -442,7 +445,7 @@ class Publisher:
             listing = store.list()
         count = sum(1 for f in files.values() if f.kind.shrink_guarded)
         recent = next_recent(self.recent, count, reset=self.options.allow_shrink)
-        site = with_manifest(files, recent)
+        site = with_manifest(files, recent, self.manifest_cache)
         if listing is not None:
             published = {k: store.read(k) for k in bridged_keys(site) if k in listing}
         elif self.last_site:
@@ -528,7 +531,7 @@ class Publisher:
                 self.memory.forget_in_memory()  # the next success records every site again
             self._write_report(dataset, published=False)
             raise
-        self.remote = manifest_entries(site)
+        self.remote = manifest_entries(site, self.manifest_cache)
         return result
 
     def _write_report(self, dataset: Dataset, *, published: bool) -> None:
