@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from markupsafe import Markup
 
 import pcpr_publish
 from pcpr_publish.config import Config
@@ -50,7 +51,7 @@ from pcpr_publish.render.sitefile import SiteFile, StoredBody, StoredBodyError
 from pcpr_publish.state import PublishRecord, State, TargetRecord, days_ago
 
 #: Bump when the pickled memo's shape changes: older rows are then ignored (rebuilt).
-MEMO_FORMAT = 3
+MEMO_FORMAT = 4
 
 
 @lru_cache(maxsize=1)
@@ -116,26 +117,28 @@ class Recall:
 
 
 #: What a memo holds besides the site result: the per-location JSON, the page entry
-#: (hours key, view, bytes) and the 2.1.1 entry (published rendition or None, what was not
-#: carried).
-Memo = tuple[SiteResult, "bytes | None", "tuple[Any, ...] | None", "tuple[Any, ...] | None"]
+#: (hours key, view, bytes), the 2.1.1 entry (published rendition or None, what was not
+#: carried) and the location's entry in the finder's lists (HTML, or None).
+Memo = tuple[SiteResult, "bytes | None", "tuple[Any, ...] | None", "tuple[Any, ...] | None",
+             "str | None"]
 
 
 def _pack(result: SiteResult, json_body: bytes | None, page: tuple[Any, ...] | None,
-          v211: tuple[Any, ...] | None) -> bytes:
+          v211: tuple[Any, ...] | None, entry: str | None) -> bytes:
     if page is not None and isinstance(page[-1], StoredBody):
         page = (*page[:-1], page[-1].read())  # the memo holds the bytes themselves
-    return zlib.compress(pickle.dumps((MEMO_FORMAT, result, json_body, page, v211), protocol=5), 1)
+    return zlib.compress(pickle.dumps((MEMO_FORMAT, result, json_body, page, v211, entry),
+                                      protocol=5), 1)
 
 
 def _unpack(blob: bytes) -> Memo | None:
     try:
-        fmt, result, json_body, page, v211 = pickle.loads(zlib.decompress(blob))
+        fmt, result, json_body, page, v211, entry = pickle.loads(zlib.decompress(blob))
     except Exception:  # noqa: BLE001 - an unreadable memo is only a cache miss
         return None
     if fmt != MEMO_FORMAT or not isinstance(result, SiteResult):
         return None
-    return result, json_body, page, v211
+    return result, json_body, page, v211, entry
 
 
 class SiteMemory:
@@ -225,7 +228,7 @@ class SiteMemory:
             memo = _unpack(row.result)
             if memo is None:
                 continue
-            result, json_body, page, entry211 = memo
+            result, json_body, page, entry211, listed = memo
             cache.memos[row.site_key] = (row.fingerprint, result)
             self._keys.add(row.site_key)
             loc = result.location
@@ -240,6 +243,8 @@ class SiteMemory:
                     page = (*page[:2], self._stored_page(row.site_key, entry.sha256, entry.size))
                 render.pages.locations[loc.id] = (loc, *page)
                 self._pages[loc.id] = page[2]
+                if listed is not None:  # the finder's list entry, for the very same view
+                    render.pages.results[loc.id] = (page[1], Markup(listed))
             if entry211 is not None and v211 is not None:
                 out211, gaps = entry211
                 v211.locations[loc.id] = (loc, out211, gaps)
@@ -288,6 +293,7 @@ class SiteMemory:
         json_cache = render.json if render is not None else {}
         pages = render.pages.locations if render is not None else {}
         locs211 = v211.locations if v211 is not None else {}
+        listed = render.pages.results if render is not None else {}
         for skey in cache.seen:
             fp, result = cache.memos[skey]
             loc = result.location
@@ -304,7 +310,9 @@ class SiteMemory:
                 or (page is not None and self._pages.get(loc.id) is not page[2])
                 or (entry211 is not None and self._v211.get(loc.id, False) is not entry211[0]))
             if skey in cache.fresh or rerendered or skey not in self._keys:
-                changed[skey] = (fp, _pack(result, json_body, page, entry211))
+                entry = listed.get(loc.id) if page is not None and loc is not None else None
+                html = str(entry[1]) if entry is not None and entry[0] is page[1] else None
+                changed[skey] = (fp, _pack(result, json_body, page, entry211, html))
         removed = sorted(self._keys - cache.seen)
         if evses is None:
             # EVSE facts change only with their site: those of the changed sites (all of
